@@ -1,0 +1,26 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import { CommonModule } from './common/common.module';
+import { OpenAiExceptionFilter } from './common/openai-exception.filter';
+import { ConfigModule } from './config/config.module';
+import type { CortexConfig } from './config/config.schema';
+import { GatewayModule } from './gateway/gateway.module';
+import { loggerOptions } from './telemetry/logger-options';
+
+/** The root module: configuration first, then each concern in its own module. */
+@Module({})
+export class AppModule {
+  static forRoot(config: CortexConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        CommonModule,
+        LoggerModule.forRoot(loggerOptions(config.runtime.log_level)),
+        GatewayModule,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: OpenAiExceptionFilter }],
+    };
+  }
+}

@@ -1,0 +1,15 @@
+/** The client closed its connection: nothing can be answered any more, and nothing counts as a failure. */
+export class ClientDisconnectedError extends Error {
+  constructor() {
+    super('the client closed the connection');
+    this.name = 'ClientDisconnectedError';
+  }
+}
+
+/** The request's overall deadline (`resilience.request_timeout_ms`) passed. */
+export class DeadlineExceededError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`the request did not complete within request_timeout_ms (${timeoutMs} ms)`);
+    this.name = 'DeadlineExceededError';
+  }
+}

@@ -1,0 +1,278 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { createParser } from 'eventsource-parser';
+import { Pool, type Dispatcher } from 'undici';
+import type { Clock } from '../common/clock';
+import { FailureClass } from '../common/failure-class';
+import { UpstreamError } from '../common/upstream-error';
+import type { ProviderConfig } from '../config/config.schema';
+import { AttemptScope } from './attempt-scope';
+import { chunkHasContent, type ChatCompletion, type ChatCompletionChunk, type ChatRequest } from './chat.types';
+import type {
+  ProtocolCodec,
+  ProviderType,
+  ResponseContext,
+  StreamDecoder,
+  StreamEvent,
+  UpstreamRequestSpec,
+} from './protocol-codec';
+import { newCompletionId } from './completion-id';
+import { toUpstreamError } from './upstream-failure';
+
+/** Everything one upstream attempt needs besides the request itself. */
+export interface AttemptOptions {
+  /** Upstream model id of the deployment. */
+  model: string;
+  apiKey?: string;
+  /** Aborts when the client goes away or the request's deadline passes; its reason says which. */
+  signal: AbortSignal;
+  /** The client asked for `stream_options.include_usage`. */
+  includeUsage: boolean;
+  /** Per-attempt overrides of the provider's timeouts (degradation may shorten them). */
+  timeouts?: Partial<AttemptTimeouts>;
+}
+
+export interface AttemptTimeouts {
+  attemptMs: number;
+  firstTokenMs: number;
+  idleMs: number;
+}
+
+/** Raised without any upstream call when the provider already has `max_concurrency` requests in flight. */
+export class ProviderBusyError extends UpstreamError {
+  constructor(provider: string, limit: number) {
+    super(FailureClass.ServiceUnavailable, `${provider} has ${limit} requests in flight (max_concurrency)`, {
+      upstreamCode: 'cortex_concurrency_limit',
+    });
+    this.name = 'ProviderBusyError';
+  }
+}
+
+const MAX_JSON_BODY_BYTES = 32 * 1024 * 1024;
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+/**
+ * One configured provider: a protocol codec plus the HTTP half, one keep-alive undici pool per
+ * provider. The adapter classifies failures; it never retries or falls back (the router does).
+ */
+export class ProviderAdapter {
+  readonly type: ProviderType;
+  private readonly pool: Pool;
+  private readonly pathPrefix: string;
+  private inFlight = 0;
+
+  constructor(
+    readonly name: string,
+    readonly config: ProviderConfig,
+    private readonly codec: ProtocolCodec,
+    private readonly clock: Clock,
+  ) {
+    this.type = codec.type;
+    const url = new URL(config.base_url);
+    this.pathPrefix = url.pathname.replace(/\/+$/, '');
+    this.pool = new Pool(url.origin, {
+      connections: config.connections,
+      keepAliveTimeout: 30_000,
+      // Timeouts are ours (attempt, first-token, idle), so undici's own are turned off.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+  }
+
+  get activeRequests(): number {
+    return this.inFlight;
+  }
+
+  /** A non-stream completion, bounded by the attempt timeout. */
+  async complete(request: ChatRequest, options: AttemptOptions): Promise<ChatCompletion> {
+    const spec = this.codec.buildChatRequest(request, { model: options.model, apiKey: options.apiKey, stream: false });
+    const scope = this.enter(options.signal);
+    scope.arm('attempt', options.timeouts?.attemptMs ?? this.config.timeout_ms);
+    try {
+      const response = await this.send(spec, scope.signal);
+      if (response.statusCode < 200 || response.statusCode >= 300) throw await this.failure(response);
+      const text = await readText(response.body, MAX_JSON_BODY_BYTES);
+      return this.codec.parseChatResponse(parseJson(text), this.responseContext(options));
+    } catch (error) {
+      throw this.attemptError(scope, error);
+    } finally {
+      this.leave(scope);
+    }
+  }
+
+  /**
+   * A stream of OpenAI chunks, pulled from the upstream one event at a time, so a slow consumer
+   * slows the upstream read instead of filling memory. Stopping the iteration aborts the upstream.
+   */
+  async *stream(request: ChatRequest, options: AttemptOptions): AsyncGenerator<ChatCompletionChunk> {
+    const spec = this.codec.buildChatRequest(request, { model: options.model, apiKey: options.apiKey, stream: true });
+    const scope = this.enter(options.signal);
+    const idleMs = options.timeouts?.idleMs ?? this.config.idle_timeout_ms;
+    scope.arm('first_token', options.timeouts?.firstTokenMs ?? this.config.first_token_timeout_ms);
+    let body: Dispatcher.ResponseData['body'] | undefined;
+    let decoder: StreamDecoder | undefined;
+    try {
+      const response = await this.send(spec, scope.signal);
+      body = response.body;
+      if (response.statusCode < 200 || response.statusCode >= 300) throw await this.failure(response);
+      this.checkStreamContentType(response.headers);
+      decoder = this.codec.createStreamDecoder(this.responseContext(options));
+      const frames = this.codec.streamFraming === 'sse' ? sseFrames(body) : ndjsonFrames(body);
+      let sawContent = false;
+      for await (const events of frames) {
+        if (sawContent) scope.refresh();
+        for (const event of events) {
+          for (const chunk of decoder.push(event)) {
+            if (!sawContent && chunkHasContent(chunk)) {
+              sawContent = true;
+              scope.arm('idle', idleMs);
+            }
+            yield chunk;
+          }
+        }
+      }
+      yield* decoder.end();
+    } catch (error) {
+      // An upstream that keeps the connection open after its end marker is not a failure.
+      if (decoder?.done && !scope.outerAborted) {
+        yield* decoder.end();
+        return;
+      }
+      throw this.attemptError(scope, error);
+    } finally {
+      // Ends the upstream request when the consumer stopped early (client gone, deadline, error).
+      if (body && !body.destroyed) body.destroy();
+      this.leave(scope);
+    }
+  }
+
+  /** The codec's cheap probe (model list, tags): reachability and key validity, no tokens spent. */
+  async probe(options: { apiKey?: string; signal?: AbortSignal; timeoutMs?: number }): Promise<void> {
+    const spec = this.codec.buildProbeRequest(options.apiKey);
+    const scope = new AttemptScope(options.signal ?? new AbortController().signal);
+    scope.arm('attempt', options.timeoutMs ?? this.config.timeout_ms);
+    try {
+      const response = await this.send(spec, scope.signal);
+      if (response.statusCode < 200 || response.statusCode >= 300) throw await this.failure(response);
+      await response.body.dump();
+    } catch (error) {
+      throw this.attemptError(scope, error);
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  classify(status: number, headers: IncomingHttpHeaders, bodyText: string): UpstreamError {
+    return this.codec.classifyError(status, headers, bodyText, this.clock.now());
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+
+  private enter(signal: AbortSignal): AttemptScope {
+    if (this.inFlight >= this.config.max_concurrency) throw new ProviderBusyError(this.name, this.config.max_concurrency);
+    this.inFlight++;
+    return new AttemptScope(signal);
+  }
+
+  private leave(scope: AttemptScope): void {
+    this.inFlight--;
+    scope.dispose();
+  }
+
+  private send(spec: UpstreamRequestSpec, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+    return this.pool.request({
+      method: spec.method,
+      path: this.pathPrefix + spec.path,
+      headers: spec.headers,
+      body: spec.body,
+      signal,
+    });
+  }
+
+  private async failure(response: Dispatcher.ResponseData): Promise<UpstreamError> {
+    const text = await readText(response.body, MAX_ERROR_BODY_BYTES, true);
+    return this.classify(response.statusCode, response.headers as IncomingHttpHeaders, text);
+  }
+
+  /** The request's own abort (client gone, deadline) wins over any classification. */
+  private attemptError(scope: AttemptScope, error: unknown): unknown {
+    if (scope.outerAborted) return scope.outerReason ?? error;
+    return toUpstreamError(error, scope.abortReason);
+  }
+
+  private checkStreamContentType(headers: Dispatcher.ResponseData['headers']): void {
+    const contentType = String(headers['content-type'] ?? '');
+    const expected = this.codec.streamFraming === 'sse' ? 'event-stream' : 'json';
+    if (!contentType.includes(expected)) {
+      throw new UpstreamError(FailureClass.ParseError, `upstream answered a stream with content-type "${contentType}"`);
+    }
+  }
+
+  private responseContext(options: AttemptOptions): ResponseContext {
+    return {
+      id: newCompletionId(),
+      created: Math.floor(this.clock.now() / 1000),
+      model: options.model,
+      includeUsage: options.includeUsage,
+    };
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new UpstreamError(FailureClass.ParseError, 'upstream sent a body that is not valid JSON');
+  }
+}
+
+/** Reads a body up to a limit; over it the body is either cut (error bodies) or rejected. */
+async function readText(body: Dispatcher.ResponseData['body'], limit: number, truncate = false): Promise<string> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const part of body as AsyncIterable<Buffer>) {
+    size += part.length;
+    if (size > limit) {
+      if (truncate) {
+        body.destroy();
+        break;
+      }
+      throw new UpstreamError(FailureClass.ParseError, `upstream body is larger than ${limit} bytes`);
+    }
+    parts.push(part);
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
+
+/** SSE framing (LF or CRLF), yielding the events completed by each network read. */
+async function* sseFrames(body: AsyncIterable<Buffer>): AsyncGenerator<StreamEvent[]> {
+  let pending: StreamEvent[] = [];
+  const parser = createParser({
+    onEvent: (message) => pending.push({ event: message.event, data: message.data }),
+  });
+  const decoder = new TextDecoder();
+  for await (const part of body) {
+    parser.feed(decoder.decode(part, { stream: true }));
+    if (pending.length > 0) {
+      const ready = pending;
+      pending = [];
+      yield ready;
+    }
+  }
+  // A final event without its blank line is a truncated frame: it is not delivered.
+}
+
+/** NDJSON framing: one JSON document per line. */
+async function* ndjsonFrames(body: AsyncIterable<Buffer>): AsyncGenerator<StreamEvent[]> {
+  const decoder = new TextDecoder();
+  let buffered = '';
+  for await (const part of body) {
+    buffered += decoder.decode(part, { stream: true });
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    const events = lines.filter((line) => line.trim() !== '').map((line) => ({ data: line }));
+    if (events.length > 0) yield events;
+  }
+  if (buffered.trim() !== '') yield [{ data: buffered }];
+}

@@ -1,0 +1,30 @@
+import type { IncomingMessage } from 'node:http';
+import type { Params } from 'nestjs-pino';
+
+/** Paths polled by Kubernetes and Prometheus: logging each poll would drown the useful lines. */
+const QUIET_PATHS = /^\/(health|metrics)(\/|$|\?)/;
+
+/**
+ * Structured JSON logs with one line per request. Every header that can carry a secret is redacted:
+ * keys must never reach a log.
+ */
+export function loggerOptions(level: string): Params {
+  return {
+    pinoHttp: {
+      level,
+      redact: {
+        paths: [
+          'req.headers.authorization',
+          'req.headers["x-api-key"]',
+          'req.headers["x-goog-api-key"]',
+          'req.headers.cookie',
+        ],
+        censor: '[redacted]',
+      },
+      autoLogging: {
+        ignore: (req: IncomingMessage) => QUIET_PATHS.test((req as { originalUrl?: string }).originalUrl ?? req.url ?? ''),
+      },
+      quietReqLogger: true,
+    },
+  };
+}

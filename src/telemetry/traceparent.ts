@@ -1,0 +1,26 @@
+import { randomBytes } from 'node:crypto';
+import { context, trace, isSpanContextValid } from '@opentelemetry/api';
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/**
+ * The W3C traceparent of the current request: the active OpenTelemetry span when tracing runs,
+ * otherwise the client's trace id (kept, so its trace continues) with a span id of our own.
+ */
+export function currentTraceparent(incoming: string | string[] | undefined): string {
+  const span = trace.getSpan(context.active());
+  const spanContext = span?.spanContext();
+  if (spanContext && isSpanContextValid(spanContext)) {
+    const flags = spanContext.traceFlags.toString(16).padStart(2, '0');
+    return `00-${spanContext.traceId}-${spanContext.spanId}-${flags}`;
+  }
+  const match = typeof incoming === 'string' ? TRACEPARENT.exec(incoming) : null;
+  const spanId = randomBytes(8).toString('hex');
+  if (match && match[1] !== '0'.repeat(32)) return `00-${match[1]}-${spanId}-${match[3]}`;
+  return `00-${randomBytes(16).toString('hex')}-${spanId}-01`;
+}
+
+/** The trace id part of a traceparent, for logs and the dead letter queue. */
+export function traceIdOf(traceparent: string): string {
+  return traceparent.slice(3, 35);
+}
