@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { CommonModule } from './common/common.module';
-import { OpenAiExceptionFilter } from './common/openai-exception.filter';
+import { OpenAiExceptionFilter } from './gateway/openai-exception.filter';
 import { ConfigModule } from './config/config.module';
 import type { CortexConfig } from './config/config.schema';
 import { GatewayModule } from './gateway/gateway.module';

@@ -95,8 +95,8 @@ const resilienceSchema = z.strictObject({
     .prefault({}),
 });
 
-const levelNames = ['minor_issues', 'major_issues', 'critical', 'emergency'] as const;
-const thresholdsSchema = (defaults: Record<(typeof levelNames)[number], number>) =>
+type DegradedLevel = 'minor_issues' | 'major_issues' | 'critical' | 'emergency';
+const thresholdsSchema = (defaults: Record<DegradedLevel, number>) =>
   z
     .strictObject({
       minor_issues: ratio.default(defaults.minor_issues),

@@ -87,7 +87,11 @@ export function parseChatRequest(body: unknown): ChatRequest {
   if (result.success) return dropNulls(result.data) as ChatRequest;
   const issue = result.error.issues[0];
   const param = formatParam(issue.path);
-  throw GatewayError.invalidRequest(describe(issue, param), param, issueCode(issue));
+  if (valueAt(body, issue.path) === undefined && issue.code !== 'custom') {
+    const isRole = issue.path.at(-1) === 'role';
+    if (!isRole) throw GatewayError.invalidRequest(`Missing required parameter: '${param}'.`, param, 'missing_required_parameter');
+  }
+  throw GatewayError.invalidRequest(`Invalid value for '${param}': ${describe(issue)}.`, param, 'invalid_value');
 }
 
 function formatParam(path: readonly PropertyKey[]): string {
@@ -96,22 +100,24 @@ function formatParam(path: readonly PropertyKey[]): string {
   return out;
 }
 
-function describe(issue: z.core.$ZodIssue, param: string): string {
-  if (issue.code === 'invalid_union' && issue.path.at(-1) === 'role') {
-    return `Invalid value for '${param}': must be one of system, developer, user, assistant, tool.`;
+function valueAt(body: unknown, path: readonly PropertyKey[]): unknown {
+  let current = body;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
   }
-  if (issue.code === 'invalid_union' && issue.path.length === 2 && issue.path[0] === 'messages') {
-    return `Invalid value for '${param}.role': must be one of system, developer, user, assistant, tool.`;
-  }
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
-    return `Missing required parameter: '${param}'.`;
-  }
-  return `Invalid value for '${param}': ${issue.message}.`;
+  return current;
 }
 
-function issueCode(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'invalid_type') return issue.input === undefined ? 'missing_required_parameter' : 'invalid_type';
-  return 'invalid_value';
+function describe(issue: z.core.$ZodIssue): string {
+  if (issue.path.at(-1) === 'role') return 'must be one of system, developer, user, assistant, tool';
+  if (issue.code === 'invalid_union') {
+    // Report the alternative that got furthest (e.g. "at most 4 stop sequences"), not "Invalid input".
+    const specific = issue.errors.flat().find((inner) => inner.code !== 'invalid_type');
+    return specific ? describe(specific) : 'has the wrong type';
+  }
+  if (issue.code === 'invalid_type') return `expected ${issue.expected}`;
+  return issue.message;
 }
 
 /** `null` means "not set" in the OpenAI API; dropping it keeps the adapters to one case. */

@@ -1,7 +1,10 @@
 import type { FastifyReply } from 'fastify';
 import { type AttemptRecord, countUpstreamCalls } from '../resilience/attempt-record';
 
-/** The x-cortex-* headers of CONTRACT §2: who answered, and how many upstream attempts it took. */
+/**
+ * The x-cortex-* headers of CONTRACT §2: who answered and how many upstream attempts it took, plus
+ * `x-cortex-route`, the attempt trail (`groq=rate_limited,gemini=ok`), so a client sees why.
+ */
 export function setRoutingHeaders(
   reply: FastifyReply,
   routed: { provider?: string; model?: string; attempts: readonly AttemptRecord[] },
@@ -9,4 +12,9 @@ export function setRoutingHeaders(
   if (routed.provider) reply.header('x-cortex-provider', routed.provider);
   if (routed.model) reply.header('x-cortex-model', routed.model);
   reply.header('x-cortex-attempts', String(countUpstreamCalls(routed.attempts)));
+  if (routed.attempts.length > 0) reply.header('x-cortex-route', routeTrail(routed.attempts));
+}
+
+export function routeTrail(attempts: readonly AttemptRecord[]): string {
+  return attempts.map((attempt) => `${attempt.provider}=${attempt.failureClass ?? 'ok'}`).join(',');
 }

@@ -42,12 +42,12 @@ export class AttemptScope {
   }
 
   get outerReason(): unknown {
-    return this.outer.reason;
+    return this.outer.reason as unknown;
   }
 
   /** The reason our own controller aborted with, if it did. */
   get abortReason(): unknown {
-    return this.controller.signal.aborted ? this.controller.signal.reason : undefined;
+    return this.controller.signal.aborted ? (this.controller.signal.reason as unknown) : undefined;
   }
 
   dispose(): void {

@@ -192,7 +192,7 @@ export class ProviderAdapter {
 
   private async failure(response: Dispatcher.ResponseData): Promise<UpstreamError> {
     const text = await readText(response.body, MAX_ERROR_BODY_BYTES, true);
-    return this.classify(response.statusCode, response.headers as IncomingHttpHeaders, text);
+    return this.classify(response.statusCode, response.headers, text);
   }
 
   /** The request's own abort (client gone, deadline) wins over any classification. */

@@ -1,8 +1,9 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { countUpstreamCalls, type AttemptRecord } from '../resilience/attempt-record';
-import { GatewayError } from './gateway-error';
-import { ClientDisconnectedError } from './request-aborted';
+import { setRoutingHeaders } from './routing-headers';
+import type { AttemptRecord } from '../resilience/attempt-record';
+import { GatewayError } from '../common/gateway-error';
+import { ClientDisconnectedError } from '../common/request-aborted';
 
 /**
  * The one place where errors become responses: everything (our GatewayErrors, Fastify's body
@@ -22,7 +23,7 @@ export class OpenAiExceptionFilter implements ExceptionFilter {
     }
     if (reply.sent) return;
     const attempts = (exception as { attempts?: AttemptRecord[] }).attempts;
-    if (attempts) reply.header('x-cortex-attempts', String(countUpstreamCalls(attempts)));
+    if (attempts) setRoutingHeaders(reply, { attempts });
     if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
     void reply.status(error.status).header('content-type', 'application/json; charset=utf-8').send(error.toBody());
   }
