@@ -29,41 +29,40 @@ export class OpenAiExceptionFilter implements ExceptionFilter {
   }
 }
 
-/** Fastify's own errors (thrown before Nest's handler runs) carry a code and a statusCode. */
+/** Errors thrown before Nest's handler runs may carry a statusCode. */
 interface FastifyLikeError {
-  code?: string;
   statusCode?: number;
   message?: string;
+}
+
+function invalidJson(detail: string): GatewayError {
+  return GatewayError.invalidRequest(
+    `We could not parse the JSON body of your request (${detail}). The body must be a valid JSON object.`,
+    null,
+    'invalid_json',
+  );
 }
 
 function toGatewayError(exception: unknown, request: FastifyRequest): GatewayError {
   if (exception instanceof GatewayError) return exception;
   if (exception instanceof HttpException) {
+    // Nest turns Fastify's body-parser errors into bare HttpExceptions; their status says which.
     const status = exception.getStatus();
-    if (status === 404) return GatewayError.routeNotFound(request.method, request.url.split('?')[0]);
-    return new GatewayError(status, status >= 500 ? 'server_error' : 'invalid_request_error', exception.message);
+    switch (status) {
+      case 404:
+        return GatewayError.routeNotFound(request.method, request.url.split('?')[0]);
+      case 400:
+        return invalidJson(exception.message);
+      case 413:
+        return new GatewayError(413, 'invalid_request_error', exception.message, { code: 'request_too_large' });
+      case 415:
+        return GatewayError.invalidRequest('Content-Type must be application/json.', null, 'invalid_content_type');
+      default:
+        return new GatewayError(status, status >= 500 ? 'server_error' : 'invalid_request_error', exception.message);
+    }
   }
   const fastifyError = (exception ?? {}) as FastifyLikeError;
-  switch (fastifyError.code) {
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return GatewayError.invalidRequest(
-        'We could not parse the JSON body of your request. The body must be a valid JSON object.',
-        null,
-        'invalid_json',
-      );
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new GatewayError(413, 'invalid_request_error', fastifyError.message ?? 'Request body is too large.', {
-        code: 'request_too_large',
-      });
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return GatewayError.invalidRequest('Content-Type must be application/json.', null, 'invalid_content_type');
-    default:
-      break;
-  }
-  if (exception instanceof SyntaxError) {
-    return GatewayError.invalidRequest('We could not parse the JSON body of your request.', null, 'invalid_json');
-  }
+  if (exception instanceof SyntaxError) return invalidJson(exception.message);
   if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
     return new GatewayError(fastifyError.statusCode, 'invalid_request_error', fastifyError.message ?? 'Bad request.');
   }

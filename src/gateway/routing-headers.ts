@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import { type AttemptRecord, countUpstreamCalls } from '../resilience/attempt-record';
 
@@ -13,6 +14,16 @@ export function setRoutingHeaders(
   if (routed.model) reply.header('x-cortex-model', routed.model);
   reply.header('x-cortex-attempts', String(countUpstreamCalls(routed.attempts)));
   if (routed.attempts.length > 0) reply.header('x-cortex-route', routeTrail(routed.attempts));
+  routing.set(reply.raw, routed);
+}
+
+/** The routing of a finished response, for its log line (Fastify writes headers where getHeader cannot see them). */
+const routing = new WeakMap<ServerResponse, { provider?: string; attempts: readonly AttemptRecord[] }>();
+
+export function routingLogFields(res: ServerResponse): Record<string, unknown> {
+  const routed = routing.get(res);
+  if (!routed) return {};
+  return { provider: routed.provider, attempts: countUpstreamCalls(routed.attempts), route: routeTrail(routed.attempts) };
 }
 
 export function routeTrail(attempts: readonly AttemptRecord[]): string {

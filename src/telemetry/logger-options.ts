@@ -1,5 +1,6 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
+import { routingLogFields } from '../gateway/routing-headers';
 
 /** Paths polled by Kubernetes and Prometheus: logging each poll would drown the useful lines. */
 const QUIET_PATHS = /^\/(health|metrics)(\/|$|\?)/;
@@ -25,6 +26,12 @@ export function loggerOptions(level: string): Params {
         ignore: (req: IncomingMessage) => QUIET_PATHS.test((req as { originalUrl?: string }).originalUrl ?? req.url ?? ''),
       },
       quietReqLogger: true,
+      // Method, URL and id are what an operator needs per line; dumping every header costs CPU per request.
+      serializers: {
+        req: (req: { id?: unknown; method?: string; url?: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+      },
+      customProps: (_req: IncomingMessage, res: ServerResponse) => routingLogFields(res),
     },
   };
 }

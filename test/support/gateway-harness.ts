@@ -1,0 +1,26 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import OpenAI from 'openai';
+import { createApp } from '../../src/app.factory';
+import { parseConfig } from '../../src/config/config.loader';
+import type { CortexConfig } from '../../src/config/config.schema';
+
+export interface RunningGateway {
+  app: NestFastifyApplication;
+  config: CortexConfig;
+  /** e.g. http://127.0.0.1:41234 */
+  url: string;
+  /** The official OpenAI SDK pointed at the gateway, without its own retries. */
+  openai: OpenAI;
+  close(): Promise<void>;
+}
+
+/** Builds the real application from a raw config document and listens on an ephemeral loopback port. */
+export async function startGateway(raw: Record<string, unknown>, clientKey = 'no-key'): Promise<RunningGateway> {
+  // Only the log level comes from the environment (silent unless a developer asks for logs).
+  const config = parseConfig(raw, { LOG_LEVEL: process.env.LOG_LEVEL });
+  const app = await createApp(config);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
+  const openai = new OpenAI({ baseURL: `${url}/v1`, apiKey: clientKey, maxRetries: 0, timeout: 20_000 });
+  return { app, config, url, openai, close: () => app.close() };
+}
