@@ -1,0 +1,70 @@
+import type { IncomingMessage } from 'node:http';
+import {
+  arrayField,
+  isRecord,
+  maxTokensField,
+  recordField,
+  stringField,
+  forEachText,
+} from '../json-narrow.util';
+import { PromptDigest } from '../text-hash.util';
+import type { ChatCall, Endpoint } from './flavour.types';
+
+/** Request parsing and routing shared by the OpenAI-protocol flavours (OpenAI, Groq). */
+
+/** `Authorization: Bearer <key>`, as OpenAI, Groq and Cohere take it. */
+export function bearerKey(req: IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  if (!header || !header.startsWith('Bearer ')) return undefined;
+  const key = header.slice(7).trim();
+  return key === '' ? undefined : key;
+}
+
+/** Routes `{prefix}/chat/completions` and `{prefix}/models`. */
+export function matchOpenAiPath(method: string, path: string, prefix: string): Endpoint {
+  if (!path.startsWith(prefix)) return { kind: 'not_found' };
+  const rest = path.slice(prefix.length);
+  if (method === 'POST' && rest === '/chat/completions') return { kind: 'chat' };
+  if (method === 'GET' && rest === '/models') return { kind: 'models' };
+  return { kind: 'not_found' };
+}
+
+/** OpenAI's 400 messages, which Groq mirrors. */
+export const OPENAI_BAD_JSON =
+  "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)";
+
+export function parseOpenAiChat(body: unknown): ChatCall | string {
+  if (!isRecord(body)) return OPENAI_BAD_JSON;
+  const model = stringField(body, 'model');
+  if (!model) return 'you must provide a model parameter';
+  const messages = arrayField(body, 'messages');
+  if (!messages) return "Missing required parameter: 'messages'.";
+  const digest = new PromptDigest(model);
+  for (const message of messages) {
+    if (isRecord(message)) forEachText(message.content, (text) => digest.add(text));
+  }
+  const streamOptions = recordField(body, 'stream_options');
+  return {
+    model,
+    stream: body.stream === true,
+    maxTokens: maxTokensField(body, 'max_completion_tokens') ?? maxTokensField(body, 'max_tokens'),
+    promptTokens: digest.tokens,
+    promptHash: digest.hash,
+    includeUsage: streamOptions?.include_usage === true,
+    includeObfuscation: streamOptions?.include_obfuscation !== false,
+  };
+}
+
+/** `sk-test-****wxyz`: OpenAI shows the start and the last four characters of a rejected key. */
+export function maskKey(key: string | undefined): string {
+  if (!key) return '';
+  if (key.length <= 12) return '*'.repeat(Math.max(0, key.length - 4)) + key.slice(-4);
+  return key.slice(0, 8) + '*'.repeat(key.length - 12) + key.slice(-4);
+}
+
+/** One SSE event of the OpenAI protocol. */
+export function sse(json: string): string {
+  return `data: ${json}\n\n`;
+}
+
+export const SSE_DONE = 'data: [DONE]\n\n';

@@ -1,0 +1,209 @@
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { InternalErrorVariant, RetryHintKind } from '../fault-profile.types';
+import { FrameTemplate, quote, SLOT, SLOT2 } from '../frame-template.util';
+import { uniqueAlnum, uniqueHex } from '../id-generator';
+import type {
+  ChatCall,
+  Completion,
+  Endpoint,
+  ErrorRequest,
+  FlavourResponder,
+  HttpAnswer,
+  StreamScript,
+} from './flavour.types';
+import { openAiError } from './openai.errors';
+import { bearerKey, matchOpenAiPath, parseOpenAiChat, sse, SSE_DONE } from './openai-wire';
+
+// OpenAI answers with the dated snapshot of an alias; other names are echoed.
+const SNAPSHOTS: Record<string, string> = {
+  'gpt-4o-mini': 'gpt-4o-mini-2024-07-18',
+  'gpt-4o': 'gpt-4o-2024-08-06',
+};
+const FINGERPRINT = 'fp_7c4e1a9b2d';
+// Stand-ins for OpenAI's random-length `obfuscation` padding, cycled per chunk.
+const OBFUSCATION = ['q8Z1', 'k3', 'Xw9pA', 'T2', 'm', 'Rz0', 'bN7Qe', 'u'];
+
+const RATE_HEADERS: OutgoingHttpHeaders = {
+  'openai-organization': 'org-simulator',
+  'openai-processing-ms': '1',
+  'openai-version': '2020-10-01',
+  'x-ratelimit-limit-requests': '5000',
+  'x-ratelimit-limit-tokens': '200000',
+  'x-ratelimit-remaining-requests': '4999',
+  'x-ratelimit-remaining-tokens': '199000',
+  'x-ratelimit-reset-requests': '12ms',
+  'x-ratelimit-reset-tokens': '300ms',
+};
+
+/** OpenAI Chat Completions: pretty JSON bodies, SSE with `[DONE]`, `{error:{message,type,param,code}}`. */
+export class OpenAiResponder implements FlavourResponder {
+  readonly flavour = 'openai' as const;
+  readonly requiresKey = true;
+  readonly missingKeyStatus = 401;
+  readonly invalidKeyStatus = 401;
+
+  match(method: string, path: string): Endpoint {
+    return matchOpenAiPath(method, path, '/v1');
+  }
+
+  apiKey(req: IncomingMessage): string | undefined {
+    return bearerKey(req);
+  }
+
+  checkHeaders(): string | undefined {
+    return undefined;
+  }
+
+  parseChat(_endpoint: Endpoint, body: unknown): ChatCall | string {
+    return parseOpenAiChat(body);
+  }
+
+  newRequestId(): string {
+    return `req_${uniqueHex(32)}`;
+  }
+
+  private headers(requestId: string, contentType: string): OutgoingHttpHeaders {
+    return { 'content-type': contentType, 'x-request-id': requestId, ...RATE_HEADERS };
+  }
+
+  private usage(c: Completion) {
+    return {
+      prompt_tokens: c.call.promptTokens,
+      completion_tokens: c.completionTokens,
+      total_tokens: c.call.promptTokens + c.completionTokens,
+      prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+      completion_tokens_details: {
+        reasoning_tokens: 0,
+        audio_tokens: 0,
+        accepted_prediction_tokens: 0,
+        rejected_prediction_tokens: 0,
+      },
+    };
+  }
+
+  chatAnswer(c: Completion): HttpAnswer {
+    const body = {
+      id: `chatcmpl-${uniqueAlnum(29)}`,
+      object: 'chat.completion',
+      created: c.created,
+      model: SNAPSHOTS[c.call.model] ?? c.call.model,
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: c.text, refusal: null, annotations: [] },
+          logprobs: null,
+          finish_reason: c.truncated ? 'length' : 'stop',
+        },
+      ],
+      usage: this.usage(c),
+      service_tier: 'default',
+      system_fingerprint: FINGERPRINT,
+    };
+    return {
+      status: 200,
+      headers: this.headers(c.requestId, 'application/json'),
+      body: JSON.stringify(body, null, 2) + '\n',
+    };
+  }
+
+  bareAnswer(c: Completion): HttpAnswer {
+    const body = {
+      id: `chatcmpl-${uniqueAlnum(29)}`,
+      object: 'chat.completion',
+      created: c.created,
+      model: c.call.model,
+    };
+    return {
+      status: 200,
+      headers: this.headers(c.requestId, 'application/json'),
+      body: JSON.stringify(body, null, 2) + '\n',
+    };
+  }
+
+  chatStream(c: Completion): StreamScript {
+    const { includeUsage, includeObfuscation } = c.call;
+    const base = {
+      id: `chatcmpl-${uniqueAlnum(29)}`,
+      object: 'chat.completion.chunk',
+      created: c.created,
+      model: SNAPSHOTS[c.call.model] ?? c.call.model,
+      service_tier: 'default',
+      system_fingerprint: FINGERPRINT,
+    };
+    const frame = (choices: unknown[], usage: unknown, obfuscation: number): string => {
+      const chunk: Record<string, unknown> = { ...base, choices };
+      if (includeUsage) chunk.usage = usage;
+      if (includeObfuscation) chunk.obfuscation = OBFUSCATION[obfuscation % OBFUSCATION.length];
+      return sse(JSON.stringify(chunk));
+    };
+    const choice = (delta: unknown, finish: string | null) => [
+      { index: 0, delta, logprobs: null, finish_reason: finish },
+    ];
+    const contentChunk: Record<string, unknown> = { ...base, choices: choice({ content: SLOT }, null) };
+    if (includeUsage) contentChunk.usage = null;
+    if (includeObfuscation) contentChunk.obfuscation = SLOT2;
+    const template = new FrameTemplate(
+      sse(JSON.stringify(contentChunk)),
+      includeObfuscation ? [SLOT, SLOT2] : [SLOT],
+    );
+    const bareChunk: Record<string, unknown> = { ...base };
+    if (includeUsage) bareChunk.usage = null;
+    const n = c.pieces.length;
+    return {
+      headers: this.headers(c.requestId, 'text/event-stream; charset=utf-8'),
+      head: frame(choice({ role: 'assistant', content: '', refusal: null }, null), null, 0),
+      content: (i) =>
+        template.fill(quote(c.pieces[i]), includeObfuscation ? quote(OBFUSCATION[(i + 1) % 8]) : undefined),
+      tail:
+        frame(choice({}, c.truncated ? 'length' : 'stop'), null, n + 1) +
+        (includeUsage ? frame([], this.usage(c), n + 2) : '') +
+        SSE_DONE,
+      bare: () => sse(JSON.stringify(bareChunk)),
+      error: (status, message) =>
+        sse(JSON.stringify({ error: openAiError({ ...streamErrorRequest(status, c), message }) })),
+      badFrame: sse(`{"id":"${base.id}","object":"chat.completion.chunk","choices":[{"delta":`),
+    };
+  }
+
+  modelsAnswer(requestId: string): HttpAnswer {
+    const data = ['gpt-4o-mini', 'gpt-4o', 'gpt-4.1-mini'].map((id) => ({
+      id,
+      object: 'model',
+      created: 1721172741,
+      owned_by: 'system',
+    }));
+    return {
+      status: 200,
+      headers: this.headers(requestId, 'application/json'),
+      body: JSON.stringify({ object: 'list', data }, null, 2) + '\n',
+    };
+  }
+
+  errorAnswer(r: ErrorRequest): HttpAnswer {
+    // Observed: indent 2 and no trailing newline (a 500 had Content-Length 175, the fixture's length).
+    return {
+      status: r.status,
+      headers: this.headers(r.requestId, 'application/json'),
+      body: JSON.stringify({ error: openAiError(r) }, null, 2),
+    };
+  }
+
+  defaultHints(status: number, variant: InternalErrorVariant): readonly RetryHintKind[] {
+    return status === 429 && variant !== 'quota' ? ['ratelimit_reset', 'retry_after'] : [];
+  }
+}
+
+function streamErrorRequest(status: number, c: Completion): ErrorRequest {
+  return {
+    status,
+    variant: 'default',
+    model: c.call.model,
+    key: undefined,
+    requestId: c.requestId,
+    hintMs: 0,
+    hints: [],
+    stream: true,
+    method: 'POST',
+    path: '/v1/chat/completions',
+  };
+}
