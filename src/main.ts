@@ -18,7 +18,9 @@ async function main(): Promise<void> {
   const { config, source } = loaded;
   const app = await createApp(config);
   await app.listen({ port: config.server.port, host: config.server.host });
-  new Logger('Cortex').log(
+  const logger = new Logger('Cortex');
+  if (config.clients.length === 0) logger.warn('no clients are configured: the API is open to anyone who can reach it');
+  logger.log(
     `listening on ${await app.getUrl()} with ${Object.keys(config.providers).length} providers and ` +
       `${Object.keys(config.models).length} models (config: ${source})`,
   );

@@ -1,4 +1,4 @@
-import { type CanActivate, type ExecutionContext, Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { GatewayError } from '../common/gateway-error';
 import { CORTEX_CONFIG } from '../config/config.module';
@@ -9,16 +9,11 @@ import type { ClientConfig, CortexConfig } from '../config/config.schema';
  * tier to the request. The tier comes only from the configuration, never from anything the client sends.
  */
 @Injectable()
-export class ClientAuthGuard implements CanActivate, OnModuleInit {
-  private readonly logger = new Logger(ClientAuthGuard.name);
+export class ClientAuthGuard implements CanActivate {
   private readonly byKey: ReadonlyMap<string, ClientConfig>;
 
   constructor(@Inject(CORTEX_CONFIG) config: CortexConfig) {
     this.byKey = new Map(config.clients.map((client) => [client.key, client]));
-  }
-
-  onModuleInit(): void {
-    if (this.byKey.size === 0) this.logger.warn('no clients are configured: the API is open to anyone who can reach it');
   }
 
   canActivate(context: ExecutionContext): boolean {
