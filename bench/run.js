@@ -1,0 +1,47 @@
+'use strict';
+// `npm run bench`: runs the benchmarks and writes docs/BENCHMARKS.md with the machine, versions and commands.
+const { writeFileSync } = require('node:fs');
+const os = require('node:os');
+const { join } = require('node:path');
+const { runOverhead, overheadTable, pinned, DURATION_S, ROUNDS } = require('./overhead');
+
+async function main() {
+  const started = new Date();
+  process.stderr.write('bench: overhead (direct vs through Cortex)...\n');
+  const overhead = await runOverhead();
+  const ratio = (mode, connections, key) => {
+    const find = (target) => overhead.find((row) => row.mode === mode && row.connections === connections && row.target === target);
+    return find('through Cortex')[key] / find('direct to simulator')[key];
+  };
+  const report = [
+    '# Benchmarks',
+    '',
+    `Run ${started.toISOString()} with \`npm run bench\` (BENCH_DURATION_S=${DURATION_S}, BENCH_ROUNDS=${ROUNDS}).`,
+    '',
+    '## Machine',
+    '',
+    `- ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}`,
+    `- Node ${process.version}; load generator autocannon 9 in the bench process`,
+    `- processes pinned with taskset: ${pinned ? 'gateway on core 0; simulator and load generator on core 1' : 'no (taskset missing)'}`,
+    '',
+    '## Overhead: Cortex against calling the simulator directly',
+    '',
+    'The simulator (zero latency, OpenAI protocol, 12-word answers) is the upstream. Each cell is the mean of the',
+    'rounds, the targets alternating. CPU time is the serving process\'s own user+system time (from /proc) divided by',
+    'the requests it served: for "direct" that is the simulator, for "through Cortex" the gateway alone.',
+    '',
+    overheadTable(overhead),
+    '',
+    `Ratios (through Cortex / direct): non-stream at 50 connections, req/s ${ratio('non-stream', 50, 'rps').toFixed(2)}×, ` +
+      `CPU per request ${ratio('non-stream', 50, 'cpuMsPerRequest').toFixed(2)}×; ` +
+      `stream at 50 connections, req/s ${ratio('stream (12 chunks)', 50, 'rps').toFixed(2)}×.`,
+    '',
+  ].join('\n');
+  writeFileSync(join(__dirname, '..', 'docs', 'BENCHMARKS.md'), report);
+  process.stdout.write(report);
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench failed: ${error.stack ?? error}\n`);
+  process.exit(1);
+});
