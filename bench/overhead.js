@@ -65,18 +65,31 @@ async function main() {
   const simulatorUrl = `http://127.0.0.1:${simPort}`;
   writeFileSync(configPath, gatewayConfig(simulatorUrl));
 
-  const simulator = startNode(join(ROOT, 'dist/simulator/main.js'), ['--port', String(simPort)], { core: 1, name: 'sim' });
+  const simulator = startNode(join(ROOT, 'dist/simulator/main.js'), ['--port', String(simPort)], {
+    core: 1,
+    name: 'sim',
+  });
   const gateway = startNode(join(ROOT, 'dist/main.js'), [], {
     core: 0,
     name: 'cortex',
-    env: { CORTEX_CONFIG: configPath, PORT: String(gatewayPort), HOST: '127.0.0.1', LOG_LEVEL: 'warn', CORTEX_DATA_DIR: dataDir },
+    env: {
+      CORTEX_CONFIG: configPath,
+      PORT: String(gatewayPort),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      CORTEX_DATA_DIR: dataDir,
+    },
   });
   try {
     await waitForHttp(`${simulatorUrl}/_sim/health`);
     await waitForHttp(`http://127.0.0.1:${gatewayPort}/v1/models`);
     const targets = [
       { name: 'direct to simulator', url: `${simulatorUrl}/openai/v1/chat/completions`, pid: simulator.pid },
-      { name: 'through Cortex', url: `http://127.0.0.1:${gatewayPort}/v1/chat/completions`, pid: gateway.pid },
+      {
+        name: 'through Cortex',
+        url: `http://127.0.0.1:${gatewayPort}/v1/chat/completions`,
+        pid: gateway.pid,
+      },
     ];
     const rows = [];
     for (const stream of [false, true]) {
@@ -85,7 +98,8 @@ async function main() {
         for (const target of targets) await load({ ...target, connections, body: requestBody(stream) });
         const sums = new Map(targets.map((t) => [t.name, []]));
         for (let round = 0; round < ROUNDS; round++) {
-          for (const target of targets) sums.get(target.name).push(await load({ ...target, connections, body: requestBody(stream) }));
+          for (const target of targets)
+            sums.get(target.name).push(await load({ ...target, connections, body: requestBody(stream) }));
         }
         for (const target of targets) {
           const runs = sums.get(target.name);

@@ -10,7 +10,8 @@ async function main() {
   process.stderr.write('bench: overhead (direct vs through Cortex)...\n');
   const overhead = await runOverhead();
   const ratio = (mode, connections, key) => {
-    const find = (target) => overhead.find((row) => row.mode === mode && row.connections === connections && row.target === target);
+    const find = (target) =>
+      overhead.find((row) => row.mode === mode && row.connections === connections && row.target === target);
     return find('through Cortex')[key] / find('direct to simulator')[key];
   };
   const report = [
@@ -27,7 +28,7 @@ async function main() {
     '## Overhead: Cortex against calling the simulator directly',
     '',
     'The simulator (zero latency, OpenAI protocol, 12-word answers) is the upstream. Each cell is the mean of the',
-    'rounds, the targets alternating. CPU time is the serving process\'s own user+system time (from /proc) divided by',
+    "rounds, the targets alternating. CPU time is the serving process's own user+system time (from /proc) divided by",
     'the requests it served: for "direct" that is the simulator, for "through Cortex" the gateway alone.',
     '',
     overheadTable(overhead),

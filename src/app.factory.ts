@@ -31,7 +31,6 @@ export async function createApp(config: CortexConfig): Promise<NestFastifyApplic
     bufferLogs: true,
   });
   app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
   app
     .getHttpAdapter()
     .getInstance()

@@ -32,9 +32,15 @@ export async function stopTracing(): Promise<void> {
 
 /** Tracing runs when an exporter is configured; a laptop without a collector pays nothing for it. */
 function exporterConfigured(env: NodeJS.ProcessEnv): boolean {
-  return Object.keys(env).some((name) => name.startsWith('OTEL_EXPORTER_') || /^OTEL_(TRACES|METRICS)_EXPORTER$/.test(name));
+  return Object.keys(env).some(
+    (name) => name.startsWith('OTEL_EXPORTER_') || /^OTEL_(TRACES|METRICS)_EXPORTER$/.test(name),
+  );
 }
 
-if (process.env.OTEL_SDK_DISABLED !== 'true' && process.env.TRACING_AUTOSTART !== 'false' && exporterConfigured(process.env)) {
+if (
+  process.env.OTEL_SDK_DISABLED !== 'true' &&
+  process.env.TRACING_AUTOSTART !== 'false' &&
+  exporterConfigured(process.env)
+) {
   startTracing();
 }

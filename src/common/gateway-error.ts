@@ -51,9 +51,14 @@ export class GatewayError extends Error {
   }
 
   static payloadTooLarge(limitBytes: number): GatewayError {
-    return new GatewayError(413, 'invalid_request_error', `Request body is larger than the limit of ${limitBytes} bytes.`, {
-      code: 'request_too_large',
-    });
+    return new GatewayError(
+      413,
+      'invalid_request_error',
+      `Request body is larger than the limit of ${limitBytes} bytes.`,
+      {
+        code: 'request_too_large',
+      },
+    );
   }
 
   static authentication(message: string): GatewayError {
@@ -68,7 +73,9 @@ export class GatewayError extends Error {
   }
 
   static routeNotFound(method: string, url: string): GatewayError {
-    return new GatewayError(404, 'not_found_error', `Unknown route: ${method} ${url}`, { code: 'unknown_route' });
+    return new GatewayError(404, 'not_found_error', `Unknown route: ${method} ${url}`, {
+      code: 'unknown_route',
+    });
   }
 
   static clientRateLimited(retryAfterSeconds: number): GatewayError {

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig, parseConfig } from './config.loader';
 
 const minimal = {
-  providers: { groq: { type: 'openai', base_url: 'https://api.groq.com/openai/v1/', api_keys: ['${GROQ_KEY}'] } },
+  providers: {
+    groq: { type: 'openai', base_url: 'https://api.groq.com/openai/v1/', api_keys: ['${GROQ_KEY}'] },
+  },
   models: { chat: [{ provider: 'groq', model: 'llama' }] },
 };
 
@@ -18,7 +20,12 @@ function writeConfig(text: string): string {
 describe('loadConfig', () => {
   it('fills every default of CONTRACT §1', () => {
     const config = parseConfig(minimal, { GROQ_KEY: 'gsk_abc' });
-    expect(config.server).toEqual({ port: 8080, host: '0.0.0.0', body_limit_bytes: 1_048_576, shutdown_grace_ms: 10_000 });
+    expect(config.server).toEqual({
+      port: 8080,
+      host: '0.0.0.0',
+      body_limit_bytes: 1_048_576,
+      shutdown_grace_ms: 10_000,
+    });
     expect(config.providers.groq).toMatchObject({
       base_url: 'https://api.groq.com/openai/v1',
       api_keys: ['gsk_abc'],
@@ -60,7 +67,10 @@ describe('loadConfig', () => {
 
   it('substitutes variables inside longer strings', () => {
     const config = parseConfig(
-      { ...minimal, providers: { groq: { type: 'openai', base_url: 'http://${SIM_HOST}:9000/groq/openai/v1' } } },
+      {
+        ...minimal,
+        providers: { groq: { type: 'openai', base_url: 'http://${SIM_HOST}:9000/groq/openai/v1' } },
+      },
       { SIM_HOST: '127.0.0.1' },
     );
     expect(config.providers.groq.base_url).toBe('http://127.0.0.1:9000/groq/openai/v1');
@@ -84,18 +94,37 @@ describe('loadConfig', () => {
     expect(config.server.port).toBe(9090);
     expect(config.server.host).toBe('127.0.0.1');
     expect(config.admin.tokens).toEqual(['admin-secret']);
-    expect(config.runtime).toEqual({ redis_url: 'redis://127.0.0.1:6379', data_dir: '/tmp/cortex', log_level: 'warn' });
+    expect(config.runtime).toEqual({
+      redis_url: 'redis://127.0.0.1:6379',
+      data_dir: '/tmp/cortex',
+      log_level: 'warn',
+    });
   });
 
   it.each([
     [{ ...minimal, providers: { groq: { type: 'grpc', base_url: 'http://x' } } }, 'providers.groq.type'],
-    [{ ...minimal, models: { chat: [{ provider: 'nope', model: 'x' }] } }, 'models.chat.0.provider: unknown provider "nope"'],
+    [
+      { ...minimal, models: { chat: [{ provider: 'nope', model: 'x' }] } },
+      'models.chat.0.provider: unknown provider "nope"',
+    ],
     [{ ...minimal, models: { chat: [] } }, 'models.chat: a model needs at least one deployment'],
-    [{ ...minimal, resilience: { circuit_breaker: { failure_threshold: 0 } } }, 'resilience.circuit_breaker.failure_threshold'],
-    [{ ...minimal, resilience: { retry: { rate_limit: { max_attempts: 1 } } } }, 'resilience.retry.rate_limit.base_delay_ms'],
-    [{ ...minimal, degradation: { acceptance: { critical: { normal: 1.5 } } } }, 'degradation.acceptance.critical.normal'],
+    [
+      { ...minimal, resilience: { circuit_breaker: { failure_threshold: 0 } } },
+      'resilience.circuit_breaker.failure_threshold',
+    ],
+    [
+      { ...minimal, resilience: { retry: { rate_limit: { max_attempts: 1 } } } },
+      'resilience.retry.rate_limit.base_delay_ms',
+    ],
+    [
+      { ...minimal, degradation: { acceptance: { critical: { normal: 1.5 } } } },
+      'degradation.acceptance.critical.normal',
+    ],
     [{ ...minimal, servre: {} }, 'servre'],
-    [{ ...minimal, providers: { groq: { ...minimal.providers.groq, base_url: 'ftp://x' } } }, 'providers.groq.base_url'],
+    [
+      { ...minimal, providers: { groq: { ...minimal.providers.groq, base_url: 'ftp://x' } } },
+      'providers.groq.base_url',
+    ],
   ])('rejects an invalid file and names the field (%#)', (raw, field) => {
     expect(() => parseConfig(raw, { GROQ_KEY: 'k' })).toThrow(ConfigError);
     expect(() => parseConfig(raw, { GROQ_KEY: 'k' })).toThrow(field);

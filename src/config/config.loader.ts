@@ -97,7 +97,9 @@ function substituteEnv(value: unknown, env: Environment, path: (string | number)
     for (const [key, child] of Object.entries(value)) {
       const substituted = substituteEnv(child, env, [...path, key]);
       if (substituted === UNSET) {
-        throw new ConfigError(`${[...path, key].join('.')}: refers to an environment variable that is not set`);
+        throw new ConfigError(
+          `${[...path, key].join('.')}: refers to an environment variable that is not set`,
+        );
       }
       out[key] = substituted;
     }
@@ -111,7 +113,8 @@ function applyEnvOverrides(raw: unknown, env: Environment): unknown {
   const doc = { ...(raw as Record<string, unknown>) };
   const section = (name: string): Record<string, unknown> => {
     const current = doc[name];
-    const copy = current !== null && typeof current === 'object' ? { ...(current as Record<string, unknown>) } : {};
+    const copy =
+      current !== null && typeof current === 'object' ? { ...(current as Record<string, unknown>) } : {};
     doc[name] = copy;
     return copy;
   };

@@ -145,12 +145,21 @@ const clientSchema = z.strictObject({
 export const configSchema = z
   .strictObject({
     server: serverSchema.prefault({}),
-    providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'provider names are letters, digits, - and _'), providerSchema),
-    models: z.record(z.string().min(1), z.array(deploymentSchema).min(1, 'a model needs at least one deployment')),
+    providers: z.record(
+      z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'provider names are letters, digits, - and _'),
+      providerSchema,
+    ),
+    models: z.record(
+      z.string().min(1),
+      z.array(deploymentSchema).min(1, 'a model needs at least one deployment'),
+    ),
     resilience: resilienceSchema.prefault({}),
     degradation: degradationSchema.prefault({}),
     health: z
-      .strictObject({ check_interval_ms: positiveInt.default(30_000), history_size: positiveInt.default(100) })
+      .strictObject({
+        check_interval_ms: positiveInt.default(30_000),
+        history_size: positiveInt.default(100),
+      })
       .prefault({}),
     alerts: z
       .strictObject({
@@ -159,7 +168,11 @@ export const configSchema = z
           .strictObject({
             no_available_workers: alertRuleSchema.default({ severity: 'critical', cooldown_ms: 300_000 }),
             circuit_breaker_open: alertRuleSchema.default({ severity: 'warning', cooldown_ms: 180_000 }),
-            high_dlq_size: alertRuleSchema.default({ severity: 'warning', cooldown_ms: 600_000, threshold: 50 }),
+            high_dlq_size: alertRuleSchema.default({
+              severity: 'warning',
+              cooldown_ms: 600_000,
+              threshold: 50,
+            }),
             high_memory_usage: alertRuleSchema.default({
               severity: 'warning',
               cooldown_ms: 300_000,
@@ -203,7 +216,11 @@ export const configSchema = z
     const seen = new Set<string>();
     config.clients.forEach((client, index) => {
       if (seen.has(client.key)) {
-        ctx.addIssue({ code: 'custom', path: ['clients', index, 'key'], message: 'two clients share this key' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['clients', index, 'key'],
+          message: 'two clients share this key',
+        });
       }
       seen.add(client.key);
     });

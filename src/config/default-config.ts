@@ -2,11 +2,41 @@ import type { Environment } from './config.loader';
 
 /** Providers the built-in default enables when their standard key variable is set, in fallback order. */
 const KNOWN_PROVIDERS = [
-  { name: 'groq', type: 'openai', base_url: 'https://api.groq.com/openai/v1', env: 'GROQ_API_KEY', model: 'llama-3.1-8b-instant' },
-  { name: 'openai', type: 'openai', base_url: 'https://api.openai.com/v1', env: 'OPENAI_API_KEY', model: 'gpt-4o-mini' },
-  { name: 'gemini', type: 'gemini', base_url: 'https://generativelanguage.googleapis.com/v1beta', env: 'GEMINI_API_KEY', model: 'gemini-2.0-flash' },
-  { name: 'cohere', type: 'cohere', base_url: 'https://api.cohere.com', env: 'COHERE_API_KEY', model: 'command-r' },
-  { name: 'anthropic', type: 'anthropic', base_url: 'https://api.anthropic.com', env: 'ANTHROPIC_API_KEY', model: 'claude-3-5-haiku-latest' },
+  {
+    name: 'groq',
+    type: 'openai',
+    base_url: 'https://api.groq.com/openai/v1',
+    env: 'GROQ_API_KEY',
+    model: 'llama-3.1-8b-instant',
+  },
+  {
+    name: 'openai',
+    type: 'openai',
+    base_url: 'https://api.openai.com/v1',
+    env: 'OPENAI_API_KEY',
+    model: 'gpt-4o-mini',
+  },
+  {
+    name: 'gemini',
+    type: 'gemini',
+    base_url: 'https://generativelanguage.googleapis.com/v1beta',
+    env: 'GEMINI_API_KEY',
+    model: 'gemini-2.0-flash',
+  },
+  {
+    name: 'cohere',
+    type: 'cohere',
+    base_url: 'https://api.cohere.com',
+    env: 'COHERE_API_KEY',
+    model: 'command-r',
+  },
+  {
+    name: 'anthropic',
+    type: 'anthropic',
+    base_url: 'https://api.anthropic.com',
+    env: 'ANTHROPIC_API_KEY',
+    model: 'claude-3-5-haiku-latest',
+  },
 ] as const;
 
 /**

@@ -26,13 +26,19 @@ export class DemoView {
   banner(gatewayUrl: string, simulatorUrl: string): void {
     this.line('');
     this.line(bold('Cortex demo'));
-    this.line(`  gateway    ${cyan(gatewayUrl)}   (config/demo.yaml: model "demo-chat" = groq -> gemini -> cohere -> anthropic -> ollama)`);
+    this.line(
+      `  gateway    ${cyan(gatewayUrl)}   (config/demo.yaml: model "demo-chat" = groq -> gemini -> cohere -> anthropic -> ollama)`,
+    );
     this.line(`  simulator  ${cyan(simulatorUrl)}   (all five provider protocols, with injected faults)`);
     this.line('');
     this.line(bold('Call it yourself:'));
     this.line(dim(`  curl -s ${gatewayUrl}/v1/chat/completions -H 'content-type: application/json' \\`));
     this.line(dim(`    -d '{"model":"demo-chat","messages":[{"role":"user","content":"hi"}]}'`));
-    this.line(dim(`  new OpenAI({ baseURL: '${gatewayUrl}/v1', apiKey: 'any' }).chat.completions.create({ model: 'demo-chat', ... })`));
+    this.line(
+      dim(
+        `  new OpenAI({ baseURL: '${gatewayUrl}/v1', apiKey: 'any' }).chat.completions.create({ model: 'demo-chat', ... })`,
+      ),
+    );
   }
 
   phase(index: number, title: string): void {
@@ -57,7 +63,9 @@ export class DemoView {
     this.count++;
     this.tally(phase, 'error');
     const message = error instanceof Error ? error.message : String(error);
-    this.line(`  #${String(this.count).padStart(2)} ${red('failed')} ${String(Math.round(ms)).padStart(5)} ms  ${message}`);
+    this.line(
+      `  #${String(this.count).padStart(2)} ${red('failed')} ${String(Math.round(ms)).padStart(5)} ms  ${message}`,
+    );
   }
 
   summary(): void {
@@ -71,7 +79,9 @@ export class DemoView {
 
   keepRunning(url: string): void {
     this.line('');
-    this.line(`The gateway keeps running at ${cyan(url)}; press Ctrl-C to stop the gateway and the simulator.`);
+    this.line(
+      `The gateway keeps running at ${cyan(url)}; press Ctrl-C to stop the gateway and the simulator.`,
+    );
   }
 
   private tally(phase: string, provider: string): void {

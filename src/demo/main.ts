@@ -90,9 +90,17 @@ async function applyFaults(simulator: SimulatorHandle, faults: Record<string, Fa
   for (const name of SIMULATED) await simulator.setFaults(name, faults[name] ?? {});
 }
 
-async function sendOne(client: OpenAI, view: DemoView, phase: string, n: number, stream: boolean): Promise<void> {
+async function sendOne(
+  client: OpenAI,
+  view: DemoView,
+  phase: string,
+  n: number,
+  stream: boolean,
+): Promise<void> {
   const started = performance.now();
-  const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: `Question ${n} of phase "${phase}"` }];
+  const messages: OpenAI.ChatCompletionMessageParam[] = [
+    { role: 'user', content: `Question ${n} of phase "${phase}"` },
+  ];
   try {
     if (stream) {
       const { data, response } = await client.chat.completions
@@ -102,8 +110,16 @@ async function sendOne(client: OpenAI, view: DemoView, phase: string, n: number,
       for await (const chunk of data) text += chunk.choices[0]?.delta?.content ?? '';
       view.served(phase, response.headers, performance.now() - started, 'stream', text);
     } else {
-      const { data, response } = await client.chat.completions.create({ model: 'demo-chat', messages }).withResponse();
-      view.served(phase, response.headers, performance.now() - started, 'json', data.choices[0]?.message.content ?? '');
+      const { data, response } = await client.chat.completions
+        .create({ model: 'demo-chat', messages })
+        .withResponse();
+      view.served(
+        phase,
+        response.headers,
+        performance.now() - started,
+        'json',
+        data.choices[0]?.message.content ?? '',
+      );
     }
   } catch (error) {
     view.failed(phase, error, performance.now() - started);

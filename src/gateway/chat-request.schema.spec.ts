@@ -15,7 +15,11 @@ function rejection(body: unknown): GatewayError {
 
 describe('parseChatRequest', () => {
   it('accepts a minimal request and keeps unknown fields for OpenAI-compatible upstreams', () => {
-    const request = parseChatRequest({ ...valid, response_format: { type: 'json_object' }, temperature: null });
+    const request = parseChatRequest({
+      ...valid,
+      response_format: { type: 'json_object' },
+      temperature: null,
+    });
     expect(request.model).toBe('chat');
     expect(request.response_format).toEqual({ type: 'json_object' });
     expect('temperature' in request).toBe(false);
@@ -26,8 +30,18 @@ describe('parseChatRequest', () => {
       model: 'chat',
       messages: [
         { role: 'system', content: 'be brief' },
-        { role: 'user', content: [{ type: 'text', text: 'weather?' }, { type: 'image_url', image_url: { url: 'x' } }] },
-        { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'w', arguments: '{}' } }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'weather?' },
+            { type: 'image_url', image_url: { url: 'x' } },
+          ],
+        },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'c1', type: 'function', function: { name: 'w', arguments: '{}' } }],
+        },
         { role: 'tool', tool_call_id: 'c1', content: 'sunny' },
       ],
       temperature: 2,
@@ -53,12 +67,28 @@ describe('parseChatRequest', () => {
     [{ model: 'chat' }, 'messages', "Missing required parameter: 'messages'."],
     [{ ...valid, messages: 'hi' }, 'messages', "Invalid value for 'messages'"],
     [{ ...valid, messages: [] }, 'messages', 'must contain at least one message'],
-    [{ ...valid, messages: [{ role: 'wizard', content: 'x' }] }, 'messages[0].role', 'must be one of system, developer, user, assistant, tool'],
+    [
+      { ...valid, messages: [{ role: 'wizard', content: 'x' }] },
+      'messages[0].role',
+      'must be one of system, developer, user, assistant, tool',
+    ],
     [{ ...valid, messages: [{ content: 'x' }] }, 'messages[0].role', 'must be one of'],
-    [{ ...valid, messages: [{ role: 'user', content: 5 }] }, 'messages[0].content', "Invalid value for 'messages[0].content'"],
+    [
+      { ...valid, messages: [{ role: 'user', content: 5 }] },
+      'messages[0].content',
+      "Invalid value for 'messages[0].content'",
+    ],
     [{ ...valid, messages: [{ role: 'user' }] }, 'messages[0].content', 'Missing required parameter'],
-    [{ ...valid, messages: [{ role: 'tool', content: 'x' }] }, 'messages[0].tool_call_id', 'Missing required parameter'],
-    [{ ...valid, messages: [{ role: 'assistant', content: null }] }, 'messages[0].content', 'needs content or tool_calls'],
+    [
+      { ...valid, messages: [{ role: 'tool', content: 'x' }] },
+      'messages[0].tool_call_id',
+      'Missing required parameter',
+    ],
+    [
+      { ...valid, messages: [{ role: 'assistant', content: null }] },
+      'messages[0].content',
+      'needs content or tool_calls',
+    ],
     [{ ...valid, temperature: 2.5 }, 'temperature', "Invalid value for 'temperature'"],
     [{ ...valid, temperature: -0.1 }, 'temperature', "Invalid value for 'temperature'"],
     [{ ...valid, temperature: 'hot' }, 'temperature', "Invalid value for 'temperature'"],
@@ -67,7 +97,11 @@ describe('parseChatRequest', () => {
     [{ ...valid, max_tokens: 1.5 }, 'max_tokens', "Invalid value for 'max_tokens'"],
     [{ ...valid, stop: ['a', 'b', 'c', 'd', 'e'] }, 'stop', 'at most 4 stop sequences'],
     [{ ...valid, stream: 'yes' }, 'stream', "Invalid value for 'stream'"],
-    [{ ...valid, stream_options: { include_usage: true } }, 'stream_options', "only allowed when 'stream' is enabled"],
+    [
+      { ...valid, stream_options: { include_usage: true } },
+      'stream_options',
+      "only allowed when 'stream' is enabled",
+    ],
     [{ ...valid, n: 2 }, 'n', 'only n = 1 is supported'],
   ])('rejects %j naming param %s', (body, param, message) => {
     const error = rejection(body);

@@ -19,9 +19,21 @@ const toolCall = z.looseObject({
 });
 
 const message = z.discriminatedUnion('role', [
-  z.looseObject({ role: z.literal('system'), content: z.union([z.string(), contentParts]), name: z.string().optional() }),
-  z.looseObject({ role: z.literal('developer'), content: z.union([z.string(), contentParts]), name: z.string().optional() }),
-  z.looseObject({ role: z.literal('user'), content: z.union([z.string(), contentParts]), name: z.string().optional() }),
+  z.looseObject({
+    role: z.literal('system'),
+    content: z.union([z.string(), contentParts]),
+    name: z.string().optional(),
+  }),
+  z.looseObject({
+    role: z.literal('developer'),
+    content: z.union([z.string(), contentParts]),
+    name: z.string().optional(),
+  }),
+  z.looseObject({
+    role: z.literal('user'),
+    content: z.union([z.string(), contentParts]),
+    name: z.string().optional(),
+  }),
   z
     .looseObject({
       role: z.literal('assistant'),
@@ -89,14 +101,24 @@ export function parseChatRequest(body: unknown): ChatRequest {
   const param = formatParam(issue.path);
   if (valueAt(body, issue.path) === undefined && issue.code !== 'custom') {
     const isRole = issue.path.at(-1) === 'role';
-    if (!isRole) throw GatewayError.invalidRequest(`Missing required parameter: '${param}'.`, param, 'missing_required_parameter');
+    if (!isRole)
+      throw GatewayError.invalidRequest(
+        `Missing required parameter: '${param}'.`,
+        param,
+        'missing_required_parameter',
+      );
   }
-  throw GatewayError.invalidRequest(`Invalid value for '${param}': ${describe(issue)}.`, param, 'invalid_value');
+  throw GatewayError.invalidRequest(
+    `Invalid value for '${param}': ${describe(issue)}.`,
+    param,
+    'invalid_value',
+  );
 }
 
 function formatParam(path: readonly PropertyKey[]): string {
   let out = '';
-  for (const key of path) out += typeof key === 'number' ? `[${key}]` : out === '' ? String(key) : `.${String(key)}`;
+  for (const key of path)
+    out += typeof key === 'number' ? `[${key}]` : out === '' ? String(key) : `.${String(key)}`;
   return out;
 }
 

@@ -26,7 +26,10 @@ export class ClientRateLimiter {
     }
     // Time until the weighted previous window has decayed enough to admit one more request.
     const excess = estimate + 1 - this.rpm;
-    const waitMs = this.previous > 0 ? Math.min(60_000 - (now - window), (excess / this.previous) * 60_000) : 60_000 - (now - window);
+    const waitMs =
+      this.previous > 0
+        ? Math.min(60_000 - (now - window), (excess / this.previous) * 60_000)
+        : 60_000 - (now - window);
     return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
   }
 }

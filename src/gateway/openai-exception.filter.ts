@@ -25,7 +25,10 @@ export class OpenAiExceptionFilter implements ExceptionFilter {
     const attempts = (exception as { attempts?: AttemptRecord[] }).attempts;
     if (attempts) setRoutingHeaders(reply, { attempts });
     if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
-    void reply.status(error.status).header('content-type', 'application/json; charset=utf-8').send(error.toBody());
+    void reply
+      .status(error.status)
+      .header('content-type', 'application/json; charset=utf-8')
+      .send(error.toBody());
   }
 }
 
@@ -54,17 +57,39 @@ function toGatewayError(exception: unknown, request: FastifyRequest): GatewayErr
       case 400:
         return invalidJson(exception.message);
       case 413:
-        return new GatewayError(413, 'invalid_request_error', exception.message, { code: 'request_too_large' });
+        return new GatewayError(413, 'invalid_request_error', exception.message, {
+          code: 'request_too_large',
+        });
       case 415:
-        return GatewayError.invalidRequest('Content-Type must be application/json.', null, 'invalid_content_type');
+        return GatewayError.invalidRequest(
+          'Content-Type must be application/json.',
+          null,
+          'invalid_content_type',
+        );
       default:
-        return new GatewayError(status, status >= 500 ? 'server_error' : 'invalid_request_error', exception.message);
+        return new GatewayError(
+          status,
+          status >= 500 ? 'server_error' : 'invalid_request_error',
+          exception.message,
+        );
     }
   }
   const fastifyError = (exception ?? {}) as FastifyLikeError;
   if (exception instanceof SyntaxError) return invalidJson(exception.message);
-  if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
-    return new GatewayError(fastifyError.statusCode, 'invalid_request_error', fastifyError.message ?? 'Bad request.');
+  if (
+    typeof fastifyError.statusCode === 'number' &&
+    fastifyError.statusCode >= 400 &&
+    fastifyError.statusCode < 500
+  ) {
+    return new GatewayError(
+      fastifyError.statusCode,
+      'invalid_request_error',
+      fastifyError.message ?? 'Bad request.',
+    );
   }
-  return new GatewayError(500, 'server_error', 'The gateway had an internal error while processing your request.');
+  return new GatewayError(
+    500,
+    'server_error',
+    'The gateway had an internal error while processing your request.',
+  );
 }

@@ -23,7 +23,11 @@ const routing = new WeakMap<ServerResponse, { provider?: string; attempts: reado
 export function routingLogFields(res: ServerResponse): Record<string, unknown> {
   const routed = routing.get(res);
   if (!routed) return {};
-  return { provider: routed.provider, attempts: countUpstreamCalls(routed.attempts), route: routeTrail(routed.attempts) };
+  return {
+    provider: routed.provider,
+    attempts: countUpstreamCalls(routed.attempts),
+    route: routeTrail(routed.attempts),
+  };
 }
 
 export function routeTrail(attempts: readonly AttemptRecord[]): string {

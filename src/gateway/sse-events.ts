@@ -9,7 +9,10 @@ const DONE = 'data: [DONE]\n\n';
  * slows the upstream read). A failure after the first byte cannot change the status any more: it
  * ends the stream with one in-band error event and [DONE], never with a silent clean end.
  */
-export async function* sseEvents(routed: RoutedStream, onFailure?: (error: unknown) => void): AsyncGenerator<string> {
+export async function* sseEvents(
+  routed: RoutedStream,
+  onFailure?: (error: unknown) => void,
+): AsyncGenerator<string> {
   try {
     for (const chunk of routed.head) yield `data: ${JSON.stringify(chunk)}\n\n`;
     for (;;) {

@@ -28,7 +28,10 @@ export class AttemptScope {
     if (this.timer) {
       clearTimeout(this.timer);
     }
-    this.timer = setTimeout(() => this.controller.abort(new AttemptTimeout(this.timerKind, this.timerMs)), ms);
+    this.timer = setTimeout(
+      () => this.controller.abort(new AttemptTimeout(this.timerKind, this.timerMs)),
+      ms,
+    );
   }
 
   /** Pushes the current timer's deadline back by its full length (cheap: no new timer object). */

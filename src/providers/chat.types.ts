@@ -102,7 +102,12 @@ export interface ChatCompletionChunk {
   object: 'chat.completion.chunk';
   created: number;
   model: string;
-  choices: Array<{ index: number; delta: ChunkDelta; logprobs?: unknown; finish_reason: FinishReason | null }>;
+  choices: Array<{
+    index: number;
+    delta: ChunkDelta;
+    logprobs?: unknown;
+    finish_reason: FinishReason | null;
+  }>;
   usage?: Usage | null;
   system_fingerprint?: string;
 }
@@ -111,7 +116,10 @@ export interface ChatCompletionChunk {
 export function chunkHasContent(chunk: ChatCompletionChunk): boolean {
   for (const choice of chunk.choices) {
     const delta = choice.delta;
-    if ((delta.content !== undefined && delta.content !== null && delta.content !== '') || delta.tool_calls?.length) {
+    if (
+      (delta.content !== undefined && delta.content !== null && delta.content !== '') ||
+      delta.tool_calls?.length
+    ) {
       return true;
     }
     if (delta.refusal) return true;

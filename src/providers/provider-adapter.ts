@@ -6,7 +6,12 @@ import { FailureClass } from '../common/failure-class';
 import { UpstreamError } from '../common/upstream-error';
 import type { ProviderConfig } from '../config/config.schema';
 import { AttemptScope } from './attempt-scope';
-import { chunkHasContent, type ChatCompletion, type ChatCompletionChunk, type ChatRequest } from './chat.types';
+import {
+  chunkHasContent,
+  type ChatCompletion,
+  type ChatCompletionChunk,
+  type ChatRequest,
+} from './chat.types';
 import type {
   ProtocolCodec,
   ProviderType,
@@ -84,7 +89,11 @@ export class ProviderAdapter {
 
   /** A non-stream completion, bounded by the attempt timeout. */
   async complete(request: ChatRequest, options: AttemptOptions): Promise<ChatCompletion> {
-    const spec = this.codec.buildChatRequest(request, { model: options.model, apiKey: options.apiKey, stream: false });
+    const spec = this.codec.buildChatRequest(request, {
+      model: options.model,
+      apiKey: options.apiKey,
+      stream: false,
+    });
     const scope = this.enter(options.signal);
     scope.arm('attempt', options.timeouts?.attemptMs ?? this.config.timeout_ms);
     try {
@@ -104,7 +113,11 @@ export class ProviderAdapter {
    * slows the upstream read instead of filling memory. Stopping the iteration aborts the upstream.
    */
   async *stream(request: ChatRequest, options: AttemptOptions): AsyncGenerator<ChatCompletionChunk> {
-    const spec = this.codec.buildChatRequest(request, { model: options.model, apiKey: options.apiKey, stream: true });
+    const spec = this.codec.buildChatRequest(request, {
+      model: options.model,
+      apiKey: options.apiKey,
+      stream: true,
+    });
     const scope = this.enter(options.signal);
     const idleMs = options.timeouts?.idleMs ?? this.config.idle_timeout_ms;
     scope.arm('first_token', options.timeouts?.firstTokenMs ?? this.config.first_token_timeout_ms);
@@ -170,7 +183,8 @@ export class ProviderAdapter {
   }
 
   private enter(signal: AbortSignal): AttemptScope {
-    if (this.inFlight >= this.config.max_concurrency) throw new ProviderBusyError(this.name, this.config.max_concurrency);
+    if (this.inFlight >= this.config.max_concurrency)
+      throw new ProviderBusyError(this.name, this.config.max_concurrency);
     this.inFlight++;
     return new AttemptScope(signal);
   }
@@ -205,7 +219,10 @@ export class ProviderAdapter {
     const contentType = String(headers['content-type'] ?? '');
     const expected = this.codec.streamFraming === 'sse' ? 'event-stream' : 'json';
     if (!contentType.includes(expected)) {
-      throw new UpstreamError(FailureClass.ParseError, `upstream answered a stream with content-type "${contentType}"`);
+      throw new UpstreamError(
+        FailureClass.ParseError,
+        `upstream answered a stream with content-type "${contentType}"`,
+      );
     }
   }
 
@@ -228,7 +245,11 @@ function parseJson(text: string): unknown {
 }
 
 /** Reads a body up to a limit; over it the body is either cut (error bodies) or rejected. */
-async function readText(body: Dispatcher.ResponseData['body'], limit: number, truncate = false): Promise<string> {
+async function readText(
+  body: Dispatcher.ResponseData['body'],
+  limit: number,
+  truncate = false,
+): Promise<string> {
   const parts: Buffer[] = [];
   let size = 0;
   for await (const part of body as AsyncIterable<Buffer>) {

@@ -28,7 +28,11 @@ const NETWORK_CODES = new Set([
 ]);
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 /** The upstream answered, but its bytes cannot be trusted: counted like a garbled body. */
-const BROKEN_BODY_CODES = new Set(['UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'UND_ERR_HTTP_PARSER', 'HPE_INVALID_CONSTANT']);
+const BROKEN_BODY_CODES = new Set([
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+  'UND_ERR_HTTP_PARSER',
+  'HPE_INVALID_CONSTANT',
+]);
 
 /**
  * Turns whatever an undici call threw into an UpstreamError. The caller has already checked whether
@@ -46,12 +50,18 @@ export function toUpstreamError(error: unknown, abortReason?: unknown): Upstream
     return new UpstreamError(FailureClass.Timeout, `upstream timed out (${code})`, { cause: error });
   }
   if (code && BROKEN_BODY_CODES.has(code)) {
-    return new UpstreamError(FailureClass.ParseError, `upstream sent a broken body (${code})`, { cause: error });
+    return new UpstreamError(FailureClass.ParseError, `upstream sent a broken body (${code})`, {
+      cause: error,
+    });
   }
   if (code && NETWORK_CODES.has(code)) {
-    return new UpstreamError(FailureClass.NetworkError, `upstream connection failed (${code})`, { cause: error });
+    return new UpstreamError(FailureClass.NetworkError, `upstream connection failed (${code})`, {
+      cause: error,
+    });
   }
-  return new UpstreamError(FailureClass.NetworkError, `upstream request failed: ${message}`, { cause: error });
+  return new UpstreamError(FailureClass.NetworkError, `upstream request failed: ${message}`, {
+    cause: error,
+  });
 }
 
 /** undici wraps socket errors; the useful code may sit a few causes deep. */

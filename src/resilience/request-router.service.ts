@@ -7,7 +7,12 @@ import type { RequestContext } from '../common/request-context';
 import { UpstreamError } from '../common/upstream-error';
 import { CORTEX_CONFIG } from '../config/config.module';
 import type { CortexConfig, DeploymentConfig } from '../config/config.schema';
-import { chunkHasContent, type ChatCompletion, type ChatCompletionChunk, type ChatRequest } from '../providers/chat.types';
+import {
+  chunkHasContent,
+  type ChatCompletion,
+  type ChatCompletionChunk,
+  type ChatRequest,
+} from '../providers/chat.types';
 import { maskKey } from '../providers/key-rotation';
 import { ModelCatalog } from '../providers/model-catalog.service';
 import { ProviderBusyError } from '../providers/provider-adapter';
@@ -114,7 +119,14 @@ export class RequestRouter {
               deadline.commit();
               attempts.push(this.record(deployment, apiKey, started));
               const model = head[0]?.model ?? deployment.model;
-              return { provider: deployment.provider, model, attempts, head, tail: iterator, release: () => deadline.dispose() };
+              return {
+                provider: deployment.provider,
+                model,
+                attempts,
+                head,
+                tail: iterator,
+                release: () => deadline.dispose(),
+              };
             }
           }
         } catch (error) {
@@ -143,7 +155,9 @@ export class RequestRouter {
   ): void {
     if (error instanceof ClientDisconnectedError) throw error;
     if (error instanceof DeadlineExceededError) {
-      attempts.push(this.record(deployment, apiKey, started, FailureClass.DeadlineExceeded, undefined, error.message));
+      attempts.push(
+        this.record(deployment, apiKey, started, FailureClass.DeadlineExceeded, undefined, error.message),
+      );
       throw new ChainFailedError(504, 'timeout_error', `Request timed out: ${error.message}.`, attempts, {
         code: 'deadline_exceeded',
         failureClass: FailureClass.DeadlineExceeded,
@@ -155,28 +169,46 @@ export class RequestRouter {
     if (error instanceof ProviderBusyError) attempt.skipped = true;
     attempts.push(attempt);
     if (error.failureClass === FailureClass.BadRequest) {
-      throw new ChainFailedError(400, 'invalid_request_error', error.upstreamMessage ?? error.message, attempts, {
-        code: error.upstreamCode ?? 'upstream_bad_request',
-        param: error.param ?? null,
-        failureClass: FailureClass.BadRequest,
-      });
+      throw new ChainFailedError(
+        400,
+        'invalid_request_error',
+        error.upstreamMessage ?? error.message,
+        attempts,
+        {
+          code: error.upstreamCode ?? 'upstream_bad_request',
+          param: error.param ?? null,
+          failureClass: FailureClass.BadRequest,
+        },
+      );
     }
   }
 
   private exhausted(model: string, attempts: AttemptRecord[]): GatewayError {
     const last = attempts.at(-1);
     if (attempts.every((attempt) => attempt.skipped)) {
-      return new ChainFailedError(503, 'service_unavailable', `No provider is available for model \`${model}\` right now.`, attempts, {
-        code: 'no_provider_available',
-        retryAfterSeconds: 1,
-        failureClass: last?.failureClass ?? FailureClass.ServiceUnavailable,
-      });
+      return new ChainFailedError(
+        503,
+        'service_unavailable',
+        `No provider is available for model \`${model}\` right now.`,
+        attempts,
+        {
+          code: 'no_provider_available',
+          retryAfterSeconds: 1,
+          failureClass: last?.failureClass ?? FailureClass.ServiceUnavailable,
+        },
+      );
     }
     const detail = last ? ` Last error (${last.provider}, ${last.failureClass}): ${last.message}` : '';
-    return new ChainFailedError(502, 'upstream_error', `Every provider for model \`${model}\` failed.${detail}`, attempts, {
-      code: 'upstream_failed',
-      failureClass: last?.failureClass,
-    });
+    return new ChainFailedError(
+      502,
+      'upstream_error',
+      `Every provider for model \`${model}\` failed.${detail}`,
+      attempts,
+      {
+        code: 'upstream_failed',
+        failureClass: last?.failureClass,
+      },
+    );
   }
 
   private record(

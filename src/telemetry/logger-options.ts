@@ -23,12 +23,17 @@ export function loggerOptions(level: string): Params {
         censor: '[redacted]',
       },
       autoLogging: {
-        ignore: (req: IncomingMessage) => QUIET_PATHS.test((req as { originalUrl?: string }).originalUrl ?? req.url ?? ''),
+        ignore: (req: IncomingMessage) =>
+          QUIET_PATHS.test((req as { originalUrl?: string }).originalUrl ?? req.url ?? ''),
       },
       quietReqLogger: true,
       // Method, URL and id are what an operator needs per line; dumping every header costs CPU per request.
       serializers: {
-        req: (req: { id?: unknown; method?: string; url?: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        req: (req: { id?: unknown; method?: string; url?: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url,
+        }),
         res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
       },
       customProps: (_req: IncomingMessage, res: ServerResponse) => routingLogFields(res),

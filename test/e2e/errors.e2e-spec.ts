@@ -11,7 +11,11 @@ describe('error responses', () => {
   const gateways: RunningGateway[] = [];
   const messages = [{ role: 'user' as const, content: 'hello' }];
 
-  async function gatewayWith(extra: Record<string, unknown> = {}, overrides = {}, clientKey?: string): Promise<RunningGateway> {
+  async function gatewayWith(
+    extra: Record<string, unknown> = {},
+    overrides = {},
+    clientKey?: string,
+  ): Promise<RunningGateway> {
     const gateway = await startGateway(simulatorConfig(simulator, extra, overrides), clientKey);
     gateways.push(gateway);
     return gateway;
@@ -56,7 +60,9 @@ describe('error responses', () => {
     it('names the missing or ill-typed field', async () => {
       const gateway = await gatewayWith();
       const missing = await rejection(
-        gateway.openai.chat.completions.create({ model: 'via-openai' } as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming),
+        gateway.openai.chat.completions.create({
+          model: 'via-openai',
+        } as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming),
       );
       expect(missing).toBeInstanceOf(OpenAI.BadRequestError);
       expect(missing.param).toBe('messages');
@@ -71,7 +77,9 @@ describe('error responses', () => {
       expect(role.status).toBe(400);
       expect(role.param).toBe('messages[0].role');
 
-      const temperature = await rejection(gateway.openai.chat.completions.create({ model: 'via-openai', messages, temperature: 3 }));
+      const temperature = await rejection(
+        gateway.openai.chat.completions.create({ model: 'via-openai', messages, temperature: 3 }),
+      );
       expect(temperature.status).toBe(400);
       expect(temperature.param).toBe('temperature');
       expect(simulator.requests()).toHaveLength(0);
@@ -79,10 +87,17 @@ describe('error responses', () => {
 
     it('passes the upstream bad request through at once, without fallback', async () => {
       const gateway = await gatewayWith({
-        models: { chain: [{ provider: 'openai', model: 'gpt-4o-mini' }, { provider: 'groq', model: 'llama' }] },
+        models: {
+          chain: [
+            { provider: 'openai', model: 'gpt-4o-mini' },
+            { provider: 'groq', model: 'llama' },
+          ],
+        },
       });
       await simulator.setFaults('openai', {
-        rules: [{ action: 'error', status: 400, message: "This model's maximum context length is 128000 tokens." }],
+        rules: [
+          { action: 'error', status: 400, message: "This model's maximum context length is 128000 tokens." },
+        ],
       });
       const error = await rejection(gateway.openai.chat.completions.create({ model: 'chain', messages }));
       expect(error).toBeInstanceOf(OpenAI.BadRequestError);
@@ -102,7 +117,9 @@ describe('error responses', () => {
       body: JSON.stringify({ model: 'via-openai', messages }),
     });
     expect(missing.status).toBe(401);
-    expect(await missing.json()).toMatchObject({ error: { type: 'authentication_error', code: 'invalid_api_key' } });
+    expect(await missing.json()).toMatchObject({
+      error: { type: 'authentication_error', code: 'invalid_api_key' },
+    });
 
     const wrong = new OpenAI({ baseURL: `${anonymous.url}/v1`, apiKey: 'not-a-client', maxRetries: 0 });
     const unknown = await rejection(wrong.chat.completions.create({ model: 'via-openai', messages }));
@@ -120,7 +137,9 @@ describe('error responses', () => {
     expect(error).toBeInstanceOf(OpenAI.NotFoundError);
     expect(error.param).toBe('model');
     expect(error.code).toBe('model_not_found');
-    const unknownProvider = await rejection(gateway.openai.chat.completions.create({ model: 'mistral/large', messages }));
+    const unknownProvider = await rejection(
+      gateway.openai.chat.completions.create({ model: 'mistral/large', messages }),
+    );
     expect(unknownProvider.status).toBe(404);
   });
 
@@ -151,7 +170,9 @@ describe('error responses', () => {
       request.write('{"model": "via-openai", "messages": [' + ' '.repeat(1024));
     });
     expect(status).toBe(413);
-    expect(JSON.parse(body)).toMatchObject({ error: { type: 'invalid_request_error', code: 'request_too_large' } });
+    expect(JSON.parse(body)).toMatchObject({
+      error: { type: 'invalid_request_error', code: 'request_too_large' },
+    });
     expect(simulator.requests()).toHaveLength(1);
   });
 
@@ -169,7 +190,12 @@ describe('error responses', () => {
 
   it('502 upstream_error when every provider in the chain failed', async () => {
     const gateway = await gatewayWith({
-      models: { chain: [{ provider: 'openai', model: 'gpt-4o-mini' }, { provider: 'gemini', model: 'gemini-2.0-flash' }] },
+      models: {
+        chain: [
+          { provider: 'openai', model: 'gpt-4o-mini' },
+          { provider: 'gemini', model: 'gemini-2.0-flash' },
+        ],
+      },
     });
     await simulator.setFaults('openai', { rules: [{ action: 'error', status: 500 }] });
     await simulator.setFaults('gemini', { rules: [{ action: 'error', status: 503 }] });
@@ -178,14 +204,18 @@ describe('error responses', () => {
     expect((error.error as { type?: string }).type).toBe('upstream_error');
     expect(error.message).toContain('service_unavailable');
     expect(error.headers?.get('x-cortex-attempts')).toBe('2');
-    expect(error.headers?.get('x-cortex-route')).toBe('openai=service_unavailable,gemini=service_unavailable');
+    expect(error.headers?.get('x-cortex-route')).toBe(
+      'openai=service_unavailable,gemini=service_unavailable',
+    );
   });
 
   it('503 with Retry-After when no provider can take the request', async () => {
     const gateway = await gatewayWith({}, { openai: { max_concurrency: 1 } });
     await simulator.setFaults('openai', { rules: [{ action: 'hang' }] });
     const holder = new AbortController();
-    const held = gateway.openai.chat.completions.create({ model: 'via-openai', messages }, { signal: holder.signal }).catch(() => 'aborted');
+    const held = gateway.openai.chat.completions
+      .create({ model: 'via-openai', messages }, { signal: holder.signal })
+      .catch(() => 'aborted');
     await waitFor(() => simulator.requests({ provider: 'openai' }).length === 1);
     const error = await rejection(gateway.openai.chat.completions.create({ model: 'via-openai', messages }));
     expect(error.status).toBe(503);

@@ -35,7 +35,11 @@ describe('fallback chain', () => {
   const failures: Array<[string, FaultRule, string]> = [
     ['500', { action: 'error', status: 500 }, 'service_unavailable'],
     ['503', { action: 'error', status: 503 }, 'service_unavailable'],
-    ['429 with Retry-After', { action: 'error', status: 429, hint: 'retry_after', hint_ms: 2000 }, 'rate_limited'],
+    [
+      '429 with Retry-After',
+      { action: 'error', status: 429, hint: 'retry_after', hint_ms: 2000 },
+      'rate_limited',
+    ],
     ['quota exhausted', { action: 'error', status: 429, variant: 'quota' }, 'quota_exceeded'],
     ['401 bad key', { action: 'error', status: 401 }, 'auth_error'],
     ['connection reset', { action: 'reset_before_headers' }, 'network_error'],
@@ -48,7 +52,9 @@ describe('fallback chain', () => {
 
   it.each(failures)('falls back past %s', async (_name, rule, failureClass) => {
     await simulator.setFaults('openai', { rules: [rule] });
-    const { data, response } = await gateway.openai.chat.completions.create({ model: 'chain', messages }).withResponse();
+    const { data, response } = await gateway.openai.chat.completions
+      .create({ model: 'chain', messages })
+      .withResponse();
     expect(data.choices[0].message.content).toBeTruthy();
     expect(response.headers.get('x-cortex-provider')).toBe('gemini');
     expect(response.headers.get('x-cortex-attempts')).toBe('2');
@@ -60,7 +66,9 @@ describe('fallback chain', () => {
   it('walks the whole chain down to the local Ollama', async () => {
     await simulator.setFaults('openai', { rules: [{ action: 'error', status: 503 }] });
     await simulator.setFaults('gemini', { rules: [{ action: 'error', status: 500 }] });
-    const { response } = await gateway.openai.chat.completions.create({ model: 'chain', messages }).withResponse();
+    const { response } = await gateway.openai.chat.completions
+      .create({ model: 'chain', messages })
+      .withResponse();
     expect(response.headers.get('x-cortex-provider')).toBe('ollama');
     expect(response.headers.get('x-cortex-attempts')).toBe('3');
   });
@@ -92,7 +100,9 @@ describe('fallback chain', () => {
     for (const provider of ['openai', 'gemini', 'ollama']) {
       await simulator.setFaults(provider, { rules: [{ action: 'error', status: 500 }] });
     }
-    const error = await gateway.openai.chat.completions.create({ model: 'chain', messages }).catch((e: unknown) => e);
+    const error = await gateway.openai.chat.completions
+      .create({ model: 'chain', messages })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.InternalServerError);
     expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
     expect((error as InstanceType<typeof OpenAI.APIError>).headers?.get('x-cortex-attempts')).toBe('3');

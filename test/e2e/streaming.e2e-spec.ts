@@ -16,7 +16,14 @@ describe('streaming', () => {
     gateway = await startGateway(
       simulatorConfig(
         simulator,
-        { models: { chain: [{ provider: 'openai', model: 'gpt-4o-mini' }, { provider: 'groq', model: 'llama-3.1-8b-instant' }] } },
+        {
+          models: {
+            chain: [
+              { provider: 'openai', model: 'gpt-4o-mini' },
+              { provider: 'groq', model: 'llama-3.1-8b-instant' },
+            ],
+          },
+        },
         { openai: { first_token_timeout_ms: 300, idle_timeout_ms: 300 } },
       ),
     );
@@ -64,7 +71,9 @@ describe('streaming', () => {
   });
 
   it("relays the provider's in-band error event as one error event", async () => {
-    await simulator.setFaults('openai', { rules: [{ action: 'stream_error', status: 500, after_chunks: 2 }] });
+    await simulator.setFaults('openai', {
+      rules: [{ action: 'stream_error', status: 500, after_chunks: 2 }],
+    });
     const { text, error } = await readUntilError('chain');
     expect(text.length).toBeGreaterThan(0);
     expect(error).toBeInstanceOf(OpenAI.APIError);
@@ -100,7 +109,12 @@ describe('streaming', () => {
     const words = 100_000;
     await simulator.setFaults('openai', { response_words: words });
     const heapBefore = process.memoryUsage().heapUsed;
-    const raw = await rawStream(gateway.url, { model: 'via-openai', messages, stream: true, max_tokens: words });
+    const raw = await rawStream(gateway.url, {
+      model: 'via-openai',
+      messages,
+      stream: true,
+      max_tokens: words,
+    });
     await raw.firstBytes();
     raw.pause();
     await new Promise((resolve) => setTimeout(resolve, 800));

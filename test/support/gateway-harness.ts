@@ -15,7 +15,10 @@ export interface RunningGateway {
 }
 
 /** Builds the real application from a raw config document and listens on an ephemeral loopback port. */
-export async function startGateway(raw: Record<string, unknown>, clientKey = 'no-key'): Promise<RunningGateway> {
+export async function startGateway(
+  raw: Record<string, unknown>,
+  clientKey = 'no-key',
+): Promise<RunningGateway> {
   // Only the log level comes from the environment (silent unless a developer asks for logs).
   const config = parseConfig(raw, { LOG_LEVEL: process.env.LOG_LEVEL });
   const app = await createApp(config);
