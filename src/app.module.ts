@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { EventEmitterModule } from '@nestjs/event-emitter';
 import { LoggerModule } from 'nestjs-pino';
 import { CommonModule } from './common/common.module';
 import { OpenAiExceptionFilter } from './gateway/openai-exception.filter';
@@ -16,6 +17,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        EventEmitterModule.forRoot({ wildcard: false, maxListeners: 50 }),
         CommonModule,
         LoggerModule.forRoot(loggerOptions(config.runtime.log_level)),
         GatewayModule,

@@ -65,6 +65,20 @@ describe('loadConfig', () => {
     expect(config.admin.tokens).toEqual([]);
   });
 
+  it('merges a partly written retry strategy with the defaults of its kind', () => {
+    const config = parseConfig(
+      { ...minimal, resilience: { retry: { network: { max_attempts: 1 } } } },
+      { GROQ_KEY: 'k' },
+    );
+    expect(config.resilience.retry.network).toEqual({
+      max_attempts: 1,
+      base_delay_ms: 500,
+      max_delay_ms: 10_000,
+      multiplier: 1.5,
+      jitter: 'decorrelated',
+    });
+  });
+
   it('substitutes variables inside longer strings', () => {
     const config = parseConfig(
       {
@@ -113,8 +127,8 @@ describe('loadConfig', () => {
       'resilience.circuit_breaker.failure_threshold',
     ],
     [
-      { ...minimal, resilience: { retry: { rate_limit: { max_attempts: 1 } } } },
-      'resilience.retry.rate_limit.base_delay_ms',
+      { ...minimal, resilience: { retry: { rate_limit: { jitter: 'sometimes' } } } },
+      'resilience.retry.rate_limit.jitter',
     ],
     [
       { ...minimal, degradation: { acceptance: { critical: { normal: 1.5 } } } },

@@ -19,18 +19,6 @@ const serverSchema = z.strictObject({
   shutdown_grace_ms: nonNegativeInt.default(10_000),
 });
 
-const providerSchema = z.strictObject({
-  type: z.enum(PROVIDER_TYPES),
-  base_url: z.url({ protocol: /^https?$/ }).transform((url) => url.replace(/\/+$/, '')),
-  api_keys: z.array(z.string().min(1)).default([]),
-  timeout_ms: positiveInt.default(30_000),
-  first_token_timeout_ms: positiveInt.default(10_000),
-  idle_timeout_ms: positiveInt.default(15_000),
-  max_concurrency: positiveInt.default(256),
-  /** Keep-alive connections kept open to this provider. */
-  connections: positiveInt.default(64),
-});
-
 const deploymentSchema = z.strictObject({
   provider: z.string().min(1),
   model: z.string().min(1),
@@ -44,37 +32,108 @@ const retryStrategySchema = z.strictObject({
   multiplier: z.number().min(1),
   jitter: jitterSchema,
 });
+type RetryStrategy = z.output<typeof retryStrategySchema>;
+/** A strategy whose every field has its own default, so a file may set only the fields it changes. */
+const retryStrategyWithDefaults = (defaults: RetryStrategy) =>
+  z
+    .strictObject({
+      max_attempts: positiveInt.default(defaults.max_attempts),
+      base_delay_ms: nonNegativeInt.default(defaults.base_delay_ms),
+      max_delay_ms: nonNegativeInt.default(defaults.max_delay_ms),
+      multiplier: z.number().min(1).default(defaults.multiplier),
+      jitter: jitterSchema.default(defaults.jitter),
+    })
+    .prefault({});
 
+const circuitBreakerFields = {
+  failure_threshold: positiveInt,
+  failure_rate_threshold: ratio,
+  window_ms: positiveInt,
+  minimum_calls: positiveInt,
+  recovery_timeout_ms: positiveInt,
+  reset_timeout_ms: positiveInt,
+  half_open_max_probes: positiveInt,
+  /** A half-open probe with no outcome within this long counts as failed. */
+  probe_timeout_ms: positiveInt,
+  /** Flapping providers wait longer after each re-open, up to this (Envoy-style); = recovery_timeout_ms turns growth off. */
+  max_recovery_timeout_ms: positiveInt,
+};
 const circuitBreakerSchema = z.strictObject({
-  failure_threshold: positiveInt.default(5),
-  failure_rate_threshold: ratio.default(0.5),
-  window_ms: positiveInt.default(60_000),
-  minimum_calls: positiveInt.default(20),
-  recovery_timeout_ms: positiveInt.default(60_000),
-  reset_timeout_ms: positiveInt.default(300_000),
-  half_open_max_probes: positiveInt.default(1),
+  failure_threshold: circuitBreakerFields.failure_threshold.default(5),
+  failure_rate_threshold: circuitBreakerFields.failure_rate_threshold.default(0.5),
+  window_ms: circuitBreakerFields.window_ms.default(60_000),
+  minimum_calls: circuitBreakerFields.minimum_calls.default(20),
+  recovery_timeout_ms: circuitBreakerFields.recovery_timeout_ms.default(60_000),
+  reset_timeout_ms: circuitBreakerFields.reset_timeout_ms.default(300_000),
+  half_open_max_probes: circuitBreakerFields.half_open_max_probes.default(1),
+  probe_timeout_ms: circuitBreakerFields.probe_timeout_ms.default(60_000),
+  max_recovery_timeout_ms: circuitBreakerFields.max_recovery_timeout_ms.default(300_000),
+});
+const circuitBreakerOverrideSchema = z.strictObject(circuitBreakerFields).partial();
+
+const retryOverrideSchema = z
+  .strictObject({
+    rate_limit: retryStrategySchema.partial(),
+    network: retryStrategySchema.partial(),
+    server_error: retryStrategySchema.partial(),
+  })
+  .partial();
+
+/** Per-provider tuning: `providers.<name>.resilience`. */
+const providerResilienceSchema = z.strictObject({
+  circuit_breaker: circuitBreakerOverrideSchema.optional(),
+  retry: retryOverrideSchema.optional(),
+});
+
+const hedgingSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  after_percentile: z.number().min(1).max(99.9).default(95),
+  max_extra_ratio: ratio.default(0.05),
+});
+
+/** Per-model tuning: `resilience.models.<name>`. */
+const modelResilienceSchema = z.strictObject({
+  request_timeout_ms: positiveInt.optional(),
+  max_attempts: positiveInt.optional(),
+  retry: retryOverrideSchema.optional(),
+  hedging: hedgingSchema.partial().optional(),
+});
+
+const providerSchema = z.strictObject({
+  type: z.enum(PROVIDER_TYPES),
+  base_url: z.url({ protocol: /^https?$/ }).transform((url) => url.replace(/\/+$/, '')),
+  api_keys: z.array(z.string().min(1)).default([]),
+  timeout_ms: positiveInt.default(30_000),
+  first_token_timeout_ms: positiveInt.default(10_000),
+  idle_timeout_ms: positiveInt.default(15_000),
+  max_concurrency: positiveInt.default(256),
+  /** Keep-alive connections kept open to this provider. */
+  connections: positiveInt.default(64),
+  resilience: providerResilienceSchema.optional(),
 });
 
 const resilienceSchema = z.strictObject({
   request_timeout_ms: positiveInt.default(60_000),
+  /** Upstream attempts one client request may make, retries and fallbacks together (key rotation aside). */
+  max_attempts: positiveInt.default(5),
   circuit_breaker: circuitBreakerSchema.prefault({}),
   retry: z
     .strictObject({
-      rate_limit: retryStrategySchema.default({
+      rate_limit: retryStrategyWithDefaults({
         max_attempts: 5,
         base_delay_ms: 2000,
         max_delay_ms: 60_000,
         multiplier: 2,
         jitter: 'full',
       }),
-      network: retryStrategySchema.default({
+      network: retryStrategyWithDefaults({
         max_attempts: 3,
         base_delay_ms: 500,
         max_delay_ms: 10_000,
         multiplier: 1.5,
         jitter: 'decorrelated',
       }),
-      server_error: retryStrategySchema.default({
+      server_error: retryStrategyWithDefaults({
         max_attempts: 4,
         base_delay_ms: 1000,
         max_delay_ms: 20_000,
@@ -86,13 +145,15 @@ const resilienceSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
-  hedging: z
+  hedging: hedgingSchema.prefault({}),
+  /** After a recovery (breaker closed, key back), traffic returns in these shares over the window. */
+  recovery_ramp: z
     .strictObject({
-      enabled: z.boolean().default(false),
-      after_percentile: z.number().min(1).max(99.9).default(95),
-      max_extra_ratio: ratio.default(0.05),
+      steps: z.array(z.number().gt(0).max(1)).min(1).default([0.1, 0.25, 0.5, 1]),
+      window_ms: nonNegativeInt.default(60_000),
     })
     .prefault({}),
+  models: z.record(z.string(), modelResilienceSchema).default({}),
 });
 
 type DegradedLevel = 'minor_issues' | 'major_issues' | 'critical' | 'emergency';
@@ -213,6 +274,15 @@ export const configSchema = z
         }
       });
     }
+    for (const model of Object.keys(config.resilience.models)) {
+      if (!(model in config.models)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['resilience', 'models', model],
+          message: `unknown model "${model}"`,
+        });
+      }
+    }
     const seen = new Set<string>();
     config.clients.forEach((client, index) => {
       if (seen.has(client.key)) {
@@ -230,5 +300,8 @@ export type CortexConfig = z.output<typeof configSchema>;
 export type ProviderConfig = CortexConfig['providers'][string];
 export type DeploymentConfig = CortexConfig['models'][string][number];
 export type RetryStrategyConfig = CortexConfig['resilience']['retry']['rate_limit'];
+export type RetryStrategiesConfig = Omit<CortexConfig['resilience']['retry'], 'budget'>;
+export type CircuitBreakerConfig = CortexConfig['resilience']['circuit_breaker'];
+export type HedgingConfig = CortexConfig['resilience']['hedging'];
 export type ClientConfig = CortexConfig['clients'][number];
 export type ClientTier = ClientConfig['tier'];

@@ -31,5 +31,7 @@ export function routingLogFields(res: ServerResponse): Record<string, unknown> {
 }
 
 export function routeTrail(attempts: readonly AttemptRecord[]): string {
-  return attempts.map((attempt) => `${attempt.provider}=${attempt.failureClass ?? 'ok'}`).join(',');
+  return attempts
+    .map((attempt) => `${attempt.provider}=${attempt.skipReason ?? attempt.failureClass ?? 'ok'}`)
+    .join(',');
 }

@@ -1,18 +1,23 @@
+import { FailureClass } from '../common/failure-class';
+import { GatewayError } from '../common/gateway-error';
 import { ClientDisconnectedError } from '../common/request-aborted';
 import { UpstreamError } from '../common/upstream-error';
 import type { RoutedStream } from '../resilience/request-router.service';
 
 const DONE = 'data: [DONE]\n\n';
 
+export interface StreamOutcome {
+  succeeded(): void;
+  /** Awaited before the error event is written, so the event can carry the DLQ id. */
+  failed(error: GatewayError): Promise<void>;
+}
+
 /**
  * The SSE body of a committed stream, pulled chunk by chunk by the HTTP response (so a slow client
  * slows the upstream read). A failure after the first byte cannot change the status any more: it
  * ends the stream with one in-band error event and [DONE], never with a silent clean end.
  */
-export async function* sseEvents(
-  routed: RoutedStream,
-  onFailure?: (error: unknown) => void,
-): AsyncGenerator<string> {
+export async function* sseEvents(routed: RoutedStream, outcome?: StreamOutcome): AsyncGenerator<string> {
   try {
     for (const chunk of routed.head) yield `data: ${JSON.stringify(chunk)}\n\n`;
     for (;;) {
@@ -20,11 +25,13 @@ export async function* sseEvents(
       if (next.done) break;
       yield `data: ${JSON.stringify(next.value)}\n\n`;
     }
+    outcome?.succeeded();
     yield DONE;
   } catch (error) {
     if (error instanceof ClientDisconnectedError) return;
-    onFailure?.(error);
-    yield `data: ${JSON.stringify(streamErrorBody(error))}\n\n`;
+    const failure = streamFailure(error);
+    await outcome?.failed(failure);
+    yield `data: ${JSON.stringify(failure.toBody())}\n\n`;
     yield DONE;
   } finally {
     await routed.tail.return?.(undefined);
@@ -32,16 +39,15 @@ export async function* sseEvents(
   }
 }
 
-function streamErrorBody(error: unknown): { error: Record<string, unknown> } {
+function streamFailure(error: unknown): GatewayError {
   const upstream = error instanceof UpstreamError ? error : undefined;
-  return {
-    error: {
-      message: upstream
-        ? `The upstream stream failed after it started (${upstream.failureClass}): ${upstream.message}`
-        : 'The stream failed after it started.',
-      type: 'upstream_error',
-      code: upstream?.failureClass ?? 'stream_failed',
-      param: null,
-    },
-  };
+  const failureClass = upstream?.failureClass ?? FailureClass.NetworkError;
+  return new GatewayError(
+    502,
+    'upstream_error',
+    upstream
+      ? `The upstream stream failed after it started (${failureClass}): ${upstream.message}`
+      : 'The stream failed after it started.',
+    { code: failureClass, failureClass, cause: error },
+  );
 }

@@ -1,11 +1,18 @@
 import { Module } from '@nestjs/common';
 import { ProvidersModule } from '../providers/providers.module';
+import { RequestOutcomes } from './request-outcomes.service';
 import { RequestRouter } from './request-router.service';
+import { ResilienceInterceptor } from './resilience.interceptor';
+import { ResiliencePolicies } from './resilience-policies.service';
+import { ResilienceState } from './resilience-state.service';
 
-/** Owns the decisions around upstream calls: which deployment, when to fall back, the deadline. */
+/**
+ * Owns every decision around upstream calls: breakers, key pools, retries and budgets, fallback,
+ * ramps, hedging and the deadline. Its outcomes leave as typed events; it knows none of the listeners.
+ */
 @Module({
   imports: [ProvidersModule],
-  providers: [RequestRouter],
-  exports: [RequestRouter],
+  providers: [ResiliencePolicies, ResilienceState, RequestRouter, RequestOutcomes, ResilienceInterceptor],
+  exports: [ResiliencePolicies, ResilienceState, RequestRouter, RequestOutcomes, ResilienceInterceptor],
 })
 export class ResilienceModule {}

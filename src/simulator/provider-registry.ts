@@ -2,7 +2,7 @@ import { parseFaultProfile, mergeFaultProfile, FaultProfileError } from './fault
 import type { FaultProfile } from './fault-profile.types';
 import { FLAVOURS, type Flavour, type FlavourResponder } from './flavours/flavour.types';
 import { responderFor } from './flavours/flavour-registry';
-import { SeededRandom } from './seeded-random';
+import { SeededRandom } from '../common/random';
 import { fnv1a } from './text-hash.util';
 
 /** A provider to serve: its name is the first path segment, its flavour the protocol it speaks. */

@@ -1,4 +1,4 @@
-import { SeededRandom } from './seeded-random';
+import { SeededRandom } from '../common/random';
 
 // A fixed ASCII vocabulary: no JSON escaping is ever needed, so frames are cheap to build.
 const VOCABULARY = [

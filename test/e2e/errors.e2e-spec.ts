@@ -190,6 +190,8 @@ describe('error responses', () => {
 
   it('502 upstream_error when every provider in the chain failed', async () => {
     const gateway = await gatewayWith({
+      // One attempt per deployment, so the route below is the whole story.
+      resilience: { retry: { server_error: { max_attempts: 1 } } },
       models: {
         chain: [
           { provider: 'openai', model: 'gpt-4o-mini' },

@@ -12,6 +12,10 @@ describe('fallback chain', () => {
 
   beforeAll(async () => {
     simulator = await startSimulator({ port: 0 });
+  });
+  // A fresh gateway per test: keys rested or disabled by one test must not leak into the next.
+  beforeEach(async () => {
+    await simulator.reset();
     gateway = await startGateway(
       simulatorConfig(simulator, {
         models: {
@@ -21,14 +25,21 @@ describe('fallback chain', () => {
             { provider: 'ollama', model: 'llama3.2' },
           ],
         },
+        // No same-deployment retries here: this suite is about the chain itself.
+        resilience: {
+          retry: {
+            server_error: { max_attempts: 1 },
+            network: { max_attempts: 1 },
+            rate_limit: { max_attempts: 1 },
+          },
+        },
       }),
     );
   });
-  beforeEach(async () => {
-    await simulator.reset();
+  afterEach(async () => {
+    await gateway?.close();
   });
   afterAll(async () => {
-    await gateway?.close();
     await simulator?.close();
   });
 

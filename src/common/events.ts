@@ -1,0 +1,122 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import type { ClientTier } from '../config/config.schema';
+import type { AttemptRecord } from '../resilience/attempt-record';
+import type { FailureClass } from './failure-class';
+import type { GatewayError } from './gateway-error';
+
+/**
+ * The typed events the resilience engine emits. Monitoring, alerts, metrics and the dead letter
+ * queue listen (`@OnEvent(CortexEvent.RequestFailed)`); the engine never calls them directly.
+ */
+export enum CortexEvent {
+  CircuitStateChanged = 'circuit.state_changed',
+  RetryScheduled = 'retry.scheduled',
+  KeyRested = 'key.rested',
+  KeyDisabled = 'key.disabled',
+  KeyRestored = 'key.restored',
+  FallbackTaken = 'fallback.taken',
+  RequestSucceeded = 'request.succeeded',
+  RequestFailed = 'request.failed',
+}
+
+export interface CircuitStateChangedEvent {
+  breaker: string;
+  provider: string;
+  model: string;
+  from: string;
+  to: string;
+  reason: string;
+  at: number;
+}
+
+export interface RetryScheduledEvent {
+  requestId: string;
+  provider: string;
+  model: string;
+  failureClass: FailureClass;
+  /** The wait before the retry, ms (0 for an immediate retry on another key). */
+  delayMs: number;
+  attempt: number;
+}
+
+export interface KeyStateEvent {
+  provider: string;
+  /** Masked to the last 4 characters; the raw key never leaves the key pool. */
+  keySuffix: string;
+  reason?: FailureClass;
+  until?: number;
+  at: number;
+}
+
+export interface FallbackTakenEvent {
+  requestId: string;
+  model: string;
+  from: { provider: string; model: string };
+  to: { provider: string; model: string };
+  failureClass: FailureClass;
+}
+
+export interface RequestOutcomeEvent {
+  requestId: string;
+  traceId?: string;
+  model: string;
+  stream: boolean;
+  client?: { name: string; tier: ClientTier };
+  attempts: readonly AttemptRecord[];
+  durationMs: number;
+  /** Present on request.failed: the final class and the status answered. */
+  failureClass?: FailureClass;
+  status?: number;
+  message?: string;
+  /** On request.failed: the error about to be answered; a listener may stamp `dlqId` on it. */
+  error?: GatewayError;
+}
+
+export interface CortexEventMap {
+  [CortexEvent.CircuitStateChanged]: CircuitStateChangedEvent;
+  [CortexEvent.RetryScheduled]: RetryScheduledEvent;
+  [CortexEvent.KeyRested]: KeyStateEvent;
+  [CortexEvent.KeyDisabled]: KeyStateEvent;
+  [CortexEvent.KeyRestored]: KeyStateEvent;
+  [CortexEvent.FallbackTaken]: FallbackTakenEvent;
+  [CortexEvent.RequestSucceeded]: RequestOutcomeEvent;
+  [CortexEvent.RequestFailed]: RequestOutcomeEvent;
+}
+
+/** EventEmitter2 with the payload type checked against the event name. */
+@Injectable()
+export class CortexEventBus {
+  private readonly logger = new Logger(CortexEventBus.name);
+
+  constructor(private readonly emitter: EventEmitter2) {}
+
+  emit<E extends CortexEvent>(event: E, payload: CortexEventMap[E]): void {
+    // A throwing listener is the listener's bug: it is logged and must never break a request.
+    try {
+      this.emitter.emit(event, payload);
+    } catch (error) {
+      this.logger.error(`a listener of ${event} threw`, error instanceof Error ? error.stack : String(error));
+    }
+  }
+
+  /**
+   * Emits and waits for every listener, including async ones: used where a listener's work must be
+   * done before the response goes out (the dead letter queue records a failure before its 5xx).
+   */
+  async emitAsync<E extends CortexEvent>(event: E, payload: CortexEventMap[E]): Promise<void> {
+    try {
+      await this.emitter.emitAsync(event, payload);
+    } catch (error) {
+      this.logger.error(
+        `a listener of ${event} failed`,
+        error instanceof Error ? error.stack : String(error),
+      );
+    }
+  }
+
+  /** True when someone listens, so hot paths can skip building payloads nobody reads. */
+  hasListeners(event: CortexEvent): boolean {
+    return this.emitter.hasListeners(event) === true;
+  }
+}
