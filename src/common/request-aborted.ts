@@ -13,3 +13,11 @@ export class DeadlineExceededError extends Error {
     this.name = 'DeadlineExceededError';
   }
 }
+
+/** A hedged attempt whose twin answered first: it is cancelled, which is neither success nor failure. */
+export class HedgeLostError extends Error {
+  constructor() {
+    super('another attempt of this request answered first');
+    this.name = 'HedgeLostError';
+  }
+}

@@ -31,7 +31,11 @@ export function routingLogFields(res: ServerResponse): Record<string, unknown> {
 }
 
 export function routeTrail(attempts: readonly AttemptRecord[]): string {
-  return attempts
-    .map((attempt) => `${attempt.provider}=${attempt.skipReason ?? attempt.failureClass ?? 'ok'}`)
-    .join(',');
+  return attempts.map((attempt) => `${attempt.provider}=${trailStep(attempt)}`).join(',');
+}
+
+function trailStep(attempt: AttemptRecord): string {
+  if (attempt.outcome === 'success') return 'ok';
+  if (attempt.outcome === 'cancelled') return 'cancelled';
+  return attempt.skipReason ?? attempt.failureClass ?? attempt.outcome;
 }

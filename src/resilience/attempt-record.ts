@@ -9,7 +9,8 @@ export interface AttemptRecord {
   model: string;
   /** The API key used, masked to its last 4 characters. */
   keySuffix?: string;
-  outcome: 'success' | 'failure' | 'skipped';
+  /** `cancelled`: a hedged attempt abandoned because its twin answered first. */
+  outcome: 'success' | 'failure' | 'skipped' | 'cancelled';
   failureClass?: FailureClass;
   /** Set for skipped deployments: no upstream call was made. */
   skipReason?: SkipReason;

@@ -1,12 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { CortexEvent, CortexEventBus } from '../common/events';
-import { FailureClass } from '../common/failure-class';
 import { RandomSource } from '../common/random';
-import { ClientDisconnectedError, DeadlineExceededError } from '../common/request-aborted';
 import type { RequestContext } from '../common/request-context';
 import { UpstreamError } from '../common/upstream-error';
-import type { DeploymentConfig } from '../config/config.schema';
 import {
   chunkHasContent,
   type ChatCompletion,
@@ -14,17 +11,15 @@ import {
   type ChatRequest,
 } from '../providers/chat.types';
 import { ModelCatalog } from '../providers/model-catalog.service';
-import { ProviderBusyError } from '../providers/provider-adapter';
 import { ProviderRegistry } from '../providers/provider-registry.service';
 import type { AttemptRecord } from './attempt-record';
-import { Backoff } from './backoff';
 import type { BreakerPermit } from './circuit-breaker';
-import { ChainFailedError, chainExhausted } from './chain-failed.error';
+import { chainExhausted } from './chain-failed.error';
+import { hedgedRace } from './hedged-race';
 import { ResiliencePolicies, type ResiliencePolicy } from './resilience-policies.service';
 import { ResilienceState } from './resilience-state.service';
-import { decideAfterFailure, retryKindOf } from './retry-decision';
 import { RequestRun } from './request-run';
-import { sleep } from './sleep';
+import { type AttemptTarget, DeploymentAttempts, type Served } from './deployment-attempts';
 
 export interface RoutedCompletion {
   completion: ChatCompletion;
@@ -45,20 +40,6 @@ export interface RoutedStream {
   release(): void;
 }
 
-/** One attempt's target, handed to the protocol-specific call. */
-interface AttemptTarget {
-  deployment: DeploymentConfig;
-  apiKey: string | undefined;
-  signal: AbortSignal;
-}
-
-interface Served<T> {
-  value: T;
-  deployment: DeploymentConfig;
-  permit: BreakerPermit;
-  apiKey: string | undefined;
-}
-
 /**
  * The resilience engine's decisions for one client request: which deployment serves it, with which
  * key, whether to retry, wait or fall back. Per attempt: ramp admission, key from the pool, breaker
@@ -69,6 +50,7 @@ interface Served<T> {
 export class RequestRouter {
   constructor(
     private readonly registry: ProviderRegistry,
+    private readonly attempts: DeploymentAttempts,
     private readonly catalog: ModelCatalog,
     private readonly policies: ResiliencePolicies,
     private readonly state: ResilienceState,
@@ -84,13 +66,16 @@ export class RequestRouter {
   ): Promise<RoutedCompletion> {
     const run = this.startRun(request, context, policy);
     try {
-      const served = await this.walk(run, (target) =>
-        this.registry.adapter(target.deployment.provider).complete(request, {
-          model: target.deployment.model,
-          apiKey: target.apiKey,
-          signal: target.signal,
-          includeUsage: false,
-        }),
+      const served = await this.walk(
+        run,
+        (target) =>
+          this.registry.adapter(target.deployment.provider).complete(request, {
+            model: target.deployment.model,
+            apiKey: target.apiKey,
+            signal: target.signal,
+            includeUsage: false,
+          }),
+        run.policy.hedging.enabled,
       );
       served.permit.success();
       return {
@@ -139,6 +124,8 @@ export class RequestRouter {
         }
       });
       run.deadline.commit();
+      // A half-open probe is judged at its first content: a long stream must not outlive probe_timeout_ms.
+      if (served.permit.probe) served.permit.success();
       const { head, iterator } = served.value;
       return {
         provider: served.deployment.provider,
@@ -165,23 +152,58 @@ export class RequestRouter {
     );
   }
 
-  private async walk<T>(run: RequestRun, call: (target: AttemptTarget) => Promise<T>): Promise<Served<T>> {
+  /** Walks the chain; with `hedge` (non-stream only: never after a commit point) slow deployments get a twin. */
+  private async walk<T>(
+    run: RequestRun,
+    call: (target: AttemptTarget) => Promise<T>,
+    hedge = false,
+  ): Promise<Served<T>> {
+    const hedgeBudget = hedge ? this.state.hedgeBudget(run.policy.model, run.policy.hedging.max_extra_ratio) : undefined;
+    hedgeBudget?.recordRequest();
     for (let index = 0; index < run.chain.length; index++) {
-      const served = await this.tryDeployment(run, index, call);
-      if (served) return served;
-      const next = run.chain[index + 1];
-      const last = run.attempts.at(-1);
-      if (next && last?.outcome === 'failure' && last.failureClass) {
-        this.bus.emit(CortexEvent.FallbackTaken, {
-          requestId: run.context.requestId,
-          model: run.request.model,
-          from: { provider: run.chain[index].provider, model: run.chain[index].model },
-          to: { provider: next.provider, model: next.model },
-          failureClass: last.failureClass,
-        });
+      const twin = hedgeBudget ? this.hedgeTarget(run, index) : undefined;
+      if (twin) {
+        const outcome = await hedgedRace(
+          (signal) => this.attempts.tryDeployment(run, index, call, signal),
+          (signal) => this.attempts.tryDeployment(run, twin.index, call, signal),
+          twin.afterMs,
+          run.deadline.signal,
+          () => hedgeBudget!.tryTake(),
+          // Both answered at once: the loser's call did succeed, and its permit says so.
+          (late) => late.permit.success(),
+        );
+        if (outcome.value) return outcome.value;
+        // Both were tried: carry on after the twin.
+        if (outcome.hedged) index = twin.index;
+        continue;
       }
+      const served = await this.attempts.tryDeployment(run, index, call);
+      if (served) return served;
+      this.announceFallback(run, index);
     }
     throw chainExhausted(run.request.model, run.attempts, this.retryAfterSeconds(run));
+  }
+
+  /** The deployment to hedge with, and when: after the primary's observed latency percentile. */
+  private hedgeTarget(run: RequestRun, index: number): { index: number; afterMs: number } | undefined {
+    const { provider, model } = run.chain[index];
+    const afterMs = this.state.latency(provider, model).quantile(run.policy.hedging.after_percentile / 100);
+    if (afterMs === undefined) return undefined;
+    const next = this.attempts.nextUsable(run, index);
+    return next < 0 ? undefined : { index: next, afterMs };
+  }
+
+  private announceFallback(run: RequestRun, index: number): void {
+    const next = run.chain[index + 1];
+    const last = run.attempts.at(-1);
+    if (!next || last?.outcome !== 'failure' || !last.failureClass) return;
+    this.bus.emit(CortexEvent.FallbackTaken, {
+      requestId: run.context.requestId,
+      model: run.request.model,
+      from: { provider: run.chain[index].provider, model: run.chain[index].model },
+      to: { provider: next.provider, model: next.model },
+      failureClass: last.failureClass,
+    });
   }
 
   /** For a 503: when the first deployment of the chain may be usable again (breaker probe, key back). */
@@ -194,179 +216,6 @@ export class RequestRouter {
       earliest = Math.min(earliest, Math.max(keyBack, probe));
     }
     return Math.max(1, Math.ceil((earliest - now) / 1000));
-  }
-
-  /** Attempts on one deployment: key rotation and same-deployment retries; undefined means fall back. */
-  private async tryDeployment<T>(
-    run: RequestRun,
-    index: number,
-    call: (target: AttemptTarget) => Promise<T>,
-  ): Promise<Served<T> | undefined> {
-    const deployment = run.chain[index];
-    const { provider, model } = deployment;
-    const pool = this.state.pool(provider);
-    const breaker = this.state.breakers.get(provider, model);
-    const ramp = this.state.ramp(provider, model);
-    if (ramp.active && this.usableAfter(run, index) && !ramp.admit(this.random)) {
-      run.recordSkip(deployment, 'ramping');
-      return undefined;
-    }
-    const budget = this.state.retryBudget(provider);
-    budget.recordRequest();
-    const triedKeys = new Set<string>();
-    let backoff: Backoff | undefined;
-    let retries = 0;
-    let waitedMs = 0;
-    for (;;) {
-      if (run.callsLeft <= 0) {
-        run.recordSkip(deployment, 'attempts_exhausted');
-        return undefined;
-      }
-      if (!pool.available()) {
-        run.recordSkip(deployment, 'no_key', FailureClass.RateLimited);
-        return undefined;
-      }
-      const permit = breaker.tryAcquire();
-      if (!permit) {
-        run.recordSkip(deployment, 'circuit_open', FailureClass.CircuitOpen);
-        return undefined;
-      }
-      const apiKey = pool.take(triedKeys);
-      if (apiKey === undefined && !pool.keyless) {
-        permit.release();
-        run.recordSkip(deployment, 'no_key', FailureClass.AuthError);
-        return undefined;
-      }
-      if (apiKey !== undefined) triedKeys.add(apiKey);
-      run.countCall();
-      const started = this.clock.monotonic();
-      try {
-        const value = await call({ deployment, apiKey, signal: run.deadline.signal });
-        pool.recordSuccess(apiKey);
-        this.state.latency(provider, model).record(this.clock.monotonic() - started);
-        run.recordSuccess(deployment, apiKey, started, waitedMs);
-        return { value, deployment, permit, apiKey };
-      } catch (error) {
-        const upstream = this.settleFailure(error, permit, run, deployment, apiKey, started, waitedMs);
-        pool.recordFailure(apiKey);
-        this.applyKeyState(upstream, pool, apiKey);
-        const kind = retryKindOf(upstream.failureClass);
-        const decision = decideAfterFailure({
-          error: upstream,
-          hasUntriedKey: pool.hasUntried(triedKeys),
-          laterOption: this.usableAfter(run, index),
-          retries,
-          maxAttempts: kind ? this.policies.retryStrategy(run.policy, provider, kind).max_attempts : 1,
-          nextBackoffMs: () => {
-            backoff ??= new Backoff(
-              this.policies.retryStrategy(run.policy, provider, kind ?? 'server_error'),
-              this.random,
-            );
-            return backoff.next();
-          },
-          remainingMs: run.remainingMs(),
-          withdrawRetry: () => budget.tryWithdraw(),
-        });
-        waitedMs = 0;
-        if (decision.kind === 'answer') throw ChainFailedError.badRequest(upstream, run.attempts);
-        if (decision.kind === 'fallback') return undefined;
-        if (decision.kind === 'next_key') {
-          run.grantFreeCall();
-          continue;
-        }
-        retries++;
-        this.bus.emit(CortexEvent.RetryScheduled, {
-          requestId: run.context.requestId,
-          provider,
-          model,
-          failureClass: upstream.failureClass,
-          delayMs: decision.delayMs,
-          attempt: retries,
-        });
-        await this.wait(decision.delayMs, run, deployment);
-        waitedMs = decision.delayMs;
-        triedKeys.clear();
-      }
-    }
-  }
-
-  /** Records a failed attempt and reports its outcome to the breaker; rethrows what ends the request. */
-  private settleFailure(
-    error: unknown,
-    permit: BreakerPermit,
-    run: RequestRun,
-    deployment: DeploymentConfig,
-    apiKey: string | undefined,
-    started: number,
-    waitedMs: number,
-  ): UpstreamError {
-    if (error instanceof ClientDisconnectedError) {
-      permit.release();
-      throw error;
-    }
-    if (error instanceof DeadlineExceededError) {
-      permit.release();
-      run.recordFailure(deployment, apiKey, started, waitedMs, {
-        failureClass: FailureClass.DeadlineExceeded,
-        message: error.message,
-      });
-      throw ChainFailedError.deadline(error, run.attempts);
-    }
-    if (!(error instanceof UpstreamError)) {
-      permit.release();
-      throw error;
-    }
-    // A provider at its own concurrency cap was not called: not the provider's failure.
-    if (error instanceof ProviderBusyError) permit.release();
-    else permit.failure(error.failureClass);
-    const record = run.recordFailure(deployment, apiKey, started, waitedMs, error);
-    if (error instanceof ProviderBusyError) {
-      record.outcome = 'skipped';
-      record.skipReason = 'busy';
-    }
-    return error;
-  }
-
-  /** Rate limits and quotas rest the key until the provider's reset; a rejected key is disabled. */
-  private applyKeyState(
-    error: UpstreamError,
-    pool: ReturnType<ResilienceState['pool']>,
-    apiKey: string | undefined,
-  ): void {
-    if (apiKey === undefined) return;
-    const now = this.clock.now();
-    if (error.failureClass === FailureClass.RateLimited) {
-      pool.rest(apiKey, now + (error.retryAfterMs ?? 1000), FailureClass.RateLimited);
-    } else if (error.failureClass === FailureClass.QuotaExceeded) {
-      pool.rest(apiKey, now + (error.retryAfterMs ?? 3_600_000), FailureClass.QuotaExceeded);
-    } else if (error.failureClass === FailureClass.AuthError) {
-      pool.disable(apiKey, FailureClass.AuthError);
-    }
-  }
-
-  /** Can a later deployment of the chain take the request right now (no call made to find out)? */
-  private usableAfter(run: RequestRun, index: number): boolean {
-    for (let next = index + 1; next < run.chain.length; next++) {
-      const { provider, model } = run.chain[next];
-      if (this.state.pool(provider).available() && this.state.breakers.get(provider, model).allowsRequests())
-        return true;
-    }
-    return false;
-  }
-
-  private async wait(ms: number, run: RequestRun, deployment: DeploymentConfig): Promise<void> {
-    try {
-      await sleep(ms, run.deadline.signal);
-    } catch (error) {
-      if (error instanceof DeadlineExceededError) {
-        run.recordFailure(deployment, undefined, this.clock.monotonic(), ms, {
-          failureClass: FailureClass.DeadlineExceeded,
-          message: error.message,
-        });
-        throw ChainFailedError.deadline(error, run.attempts);
-      }
-      throw error;
-    }
   }
 
   /** The committed stream: its end (clean, broken, or the client leaving) settles the breaker permit. */

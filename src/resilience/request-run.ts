@@ -88,6 +88,17 @@ export class RequestRun {
     });
   }
 
+  recordCancelled(deployment: DeploymentConfig, apiKey: string | undefined, started: number): AttemptRecord {
+    return this.push({
+      provider: deployment.provider,
+      model: deployment.model,
+      keySuffix: suffix(apiKey),
+      outcome: 'cancelled',
+      durationMs: round(this.clock.monotonic() - started),
+      waitedMs: 0,
+    });
+  }
+
   recordSkip(deployment: DeploymentConfig, reason: SkipReason, failureClass?: FailureClass): AttemptRecord {
     return this.push({
       provider: deployment.provider,

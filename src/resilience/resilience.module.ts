@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ProvidersModule } from '../providers/providers.module';
+import { DeploymentAttempts } from './deployment-attempts';
 import { RequestOutcomes } from './request-outcomes.service';
 import { RequestRouter } from './request-router.service';
 import { ResilienceInterceptor } from './resilience.interceptor';
@@ -12,7 +13,7 @@ import { ResilienceState } from './resilience-state.service';
  */
 @Module({
   imports: [ProvidersModule],
-  providers: [ResiliencePolicies, ResilienceState, RequestRouter, RequestOutcomes, ResilienceInterceptor],
+  providers: [ResiliencePolicies, ResilienceState, DeploymentAttempts, RequestRouter, RequestOutcomes, ResilienceInterceptor],
   exports: [ResiliencePolicies, ResilienceState, RequestRouter, RequestOutcomes, ResilienceInterceptor],
 })
 export class ResilienceModule {}
