@@ -4,9 +4,12 @@ const { writeFileSync } = require('node:fs');
 const os = require('node:os');
 const { join } = require('node:path');
 const { runOverhead, overheadTable, pinned, DURATION_S, ROUNDS } = require('./overhead');
+const { runResilienceDecisions } = require('./resilience-decisions');
 
 async function main() {
   const started = new Date();
+  process.stderr.write('bench: resilience decisions per request (closed state)...\n');
+  const decisions = await runResilienceDecisions();
   process.stderr.write('bench: overhead (direct vs through Cortex)...\n');
   const overhead = await runOverhead();
   const ratio = (mode, connections, key) => {
@@ -24,6 +27,18 @@ async function main() {
     `- ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}`,
     `- Node ${process.version}; load generator autocannon 9 in the bench process`,
     `- processes pinned with taskset: ${pinned ? 'gateway on core 0; simulator and load generator on core 1' : 'no (taskset missing)'}`,
+    '',
+    '## Resilience decisions per request (closed state)',
+    '',
+    'The real RequestRouter with an adapter that answers at once (no I/O): breaker permit, key from the pool, retry',
+    'budget, ramp check, deadline timer, attempt record and latency sample, per request, minus the bare adapter call.',
+    `${decisions.iterations} sequential requests after a warm-up (\`node bench/resilience-decisions.js\`).`,
+    '',
+    '| measured | µs per request |',
+    '|---|---:|',
+    `| adapter call alone | ${decisions.adapterOnly.usPerCall.toFixed(2)} |`,
+    `| through RequestRouter.complete | ${decisions.routed.usPerCall.toFixed(2)} |`,
+    `| **resilience decisions** (target < 20 µs) | **${decisions.perRequestUs.toFixed(2)}** |`,
     '',
     '## Overhead: Cortex against calling the simulator directly',
     '',

@@ -270,4 +270,13 @@ describe(keyStateId.name, () => {
     expect(keyStateId('sk-abc')).toMatch(/^[0-9a-f]{16}$/);
     expect(keyStateId('sk-abc')).not.toBe(keyStateId('sk-abd'));
   });
+  it('hasUntried says whether an untried usable key remains, without moving the round robin', () => {
+    const clock = new FakeClock();
+    const pool = new KeyPool('p', ['k-one-1111', 'k-two-2222'], clock);
+    expect(pool.hasUntried(new Set(['k-one-1111']))).toBe(true);
+    expect(pool.take()).toBe('k-one-1111');
+    pool.rest('k-two-2222', clock.now() + 1000, FailureClass.RateLimited);
+    expect(pool.hasUntried(new Set(['k-one-1111']))).toBe(false);
+    expect(pool.take()).toBe('k-one-1111');
+  });
 });

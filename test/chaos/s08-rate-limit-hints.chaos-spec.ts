@@ -1,6 +1,13 @@
 import { CortexEvent } from '../../src/common/events';
 import type { RetryHintKind } from '../../src/simulator';
-import { callChat, percentile, runLoad, sleep, startChaosStage, type ChaosStage } from '../support/chaos-harness';
+import {
+  callChat,
+  percentile,
+  runLoad,
+  sleep,
+  startChaosStage,
+  type ChaosStage,
+} from '../support/chaos-harness';
 
 /**
  * S8: a key answers 429 with each retry-hint format of RELIABILITY.md ("Server hints"). The key rests
@@ -69,7 +76,10 @@ async function hintRound(stage: ChaosStage, hint: RetryHintKind, maxRestMs: numb
 }
 
 async function untilK1Usable(stage: ChaosStage): Promise<void> {
-  const last = stage.eventsOf(CortexEvent.KeyRested).filter((event) => event.keySuffix === '...1111').at(-1);
+  const last = stage
+    .eventsOf(CortexEvent.KeyRested)
+    .filter((event) => event.keySuffix === '...1111')
+    .at(-1);
   if (last?.until !== undefined) await sleep(Math.max(0, last.until - Date.now()) + 20);
 }
 
@@ -78,7 +88,9 @@ function expectBreakerUntouched(stage: ChaosStage, provider: string): void {
   expect(stats.state).toBe('closed');
   expect(stats.transitions).toHaveLength(0);
   expect(stats.totalFailures).toBe(0);
-  expect(stage.eventsOf(CortexEvent.CircuitStateChanged).filter((event) => event.provider === provider)).toHaveLength(0);
+  expect(
+    stage.eventsOf(CortexEvent.CircuitStateChanged).filter((event) => event.provider === provider),
+  ).toHaveLength(0);
 }
 
 describe('S8 429 with hints (OpenAI-style provider A, keys k1 and k2, then B)', () => {
@@ -121,7 +133,9 @@ describe('S8 429 with hints (OpenAI-style provider A, keys k1 and k2, then B)', 
     // Both keys now rest for 30 s: the next requests skip A without calling it and go straight to B.
     const aBefore = simulator.requests({ provider: 'a' }).length;
     const next = await runLoad(() => callChat(openai), { total: 10, concurrency: 2 });
-    expect(next.every((result) => result.ok && result.provider === 'b' && result.route === 'a=no_key,b=ok')).toBe(true);
+    expect(
+      next.every((result) => result.ok && result.provider === 'b' && result.route === 'a=no_key,b=ok'),
+    ).toBe(true);
     expect(Math.max(...next.map((result) => result.latencyMs))).toBeLessThan(300);
     expect(simulator.requests({ provider: 'a' }).length).toBe(aBefore);
     expect(stage.eventsOf(CortexEvent.RetryScheduled)).toHaveLength(0);
@@ -204,7 +218,9 @@ describe('S8 429 with Gemini RetryInfo (google.rpc.RetryInfo.retryDelay in the b
       expect(rests[i].until! - record.time).toBeLessThanOrEqual(HINT_MS + 150);
       if (k1[i + 1]) expect(k1[i + 1].time).toBeGreaterThanOrEqual(rests[i].until!);
     });
-    expect(simulator.requests({ provider: 'gemini', key: G2, since }).filter((r) => r.status === 200)).toHaveLength(30);
+    expect(
+      simulator.requests({ provider: 'gemini', key: G2, since }).filter((r) => r.status === 200),
+    ).toHaveLength(30);
     expect(simulator.requests({ provider: 'b' })).toHaveLength(0);
     expectBreakerUntouched(stage, 'gemini');
   });

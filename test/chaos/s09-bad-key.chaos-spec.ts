@@ -1,5 +1,11 @@
 import { CortexEvent } from '../../src/common/events';
-import { callChat, runLoad, startChaosStage, type ChaosStage, type ClientResult } from '../support/chaos-harness';
+import {
+  callChat,
+  runLoad,
+  startChaosStage,
+  type ChaosStage,
+  type ClientResult,
+} from '../support/chaos-harness';
 
 /**
  * S9: a rejected API key. The client never sees the provider's 401/403: the request rotates to the
@@ -16,7 +22,7 @@ function expectNoRawKeys(stage: ChaosStage, keys: string[]): void {
   for (const key of keys) expect(payloads).not.toContain(key);
 }
 
-describe('S9 bad key: one of A\'s keys rejected', () => {
+describe("S9 bad key: one of A's keys rejected", () => {
   let stage: ChaosStage;
 
   beforeAll(async () => {
@@ -29,46 +35,56 @@ describe('S9 bad key: one of A\'s keys rejected', () => {
   it.each([
     { variant: '401 (invalid_keys)', faults: { invalid_keys: [K1] }, status: 401 },
     { variant: '403', faults: { rules: [{ status: 403, keys: [K1] }] }, status: 403 },
-  ])('$variant: 0 client-visible errors, k1 used once and never again, key.disabled raised masked', async ({ faults, status }) => {
-    const { simulator, openai, state } = stage;
-    // Each variant starts with both keys healthy (an operator re-enabling k1 after the previous one).
-    state.pool('a').enable(K1);
-    await simulator.setFaults('a', faults);
-    const since = Date.now();
-    const disabledBefore = stage.eventsOf(CortexEvent.KeyDisabled).length;
+  ])(
+    '$variant: 0 client-visible errors, k1 used once and never again, key.disabled raised masked',
+    async ({ faults, status }) => {
+      const { simulator, openai, state } = stage;
+      // Each variant starts with both keys healthy (an operator re-enabling k1 after the previous one).
+      state.pool('a').enable(K1);
+      await simulator.setFaults('a', faults);
+      const since = Date.now();
+      const disabledBefore = stage.eventsOf(CortexEvent.KeyDisabled).length;
 
-    const results = await runLoad(() => callChat(openai), { total: 20, concurrency: 2 });
-    // 0 client-visible 401/403s: every request served, by A with k2.
-    expect(results.filter((result) => !result.ok)).toHaveLength(0);
-    expect(results.filter((result) => result.provider === 'a')).toHaveLength(20);
-    // The one request that met k1 rotated to k2 at once, within the same deployment.
-    const rotated = results.filter((result) => result.attempts === 2);
-    expect(rotated).toHaveLength(1);
-    expect(rotated[0].route).toBe('a=auth_error,a=ok');
-    expect(results.filter((result) => result.attempts === 1)).toHaveLength(19);
+      const results = await runLoad(() => callChat(openai), { total: 20, concurrency: 2 });
+      // 0 client-visible 401/403s: every request served, by A with k2.
+      expect(results.filter((result) => !result.ok)).toHaveLength(0);
+      expect(results.filter((result) => result.provider === 'a')).toHaveLength(20);
+      // The one request that met k1 rotated to k2 at once, within the same deployment.
+      const rotated = results.filter((result) => result.attempts === 2);
+      expect(rotated).toHaveLength(1);
+      expect(rotated[0].route).toBe('a=auth_error,a=ok');
+      expect(results.filter((result) => result.attempts === 1)).toHaveLength(19);
 
-    // Upstream: k1 was presented exactly once (the rejection), k2 served all 20.
-    const k1 = simulator.requests({ provider: 'a', key: K1, since });
-    expect(k1).toHaveLength(1);
-    expect(k1[0].status).toBe(status);
-    expect(simulator.requests({ provider: 'a', key: K2, since }).filter((r) => r.status === 200)).toHaveLength(20);
-    expect(simulator.requests({ provider: 'b', since })).toHaveLength(0);
+      // Upstream: k1 was presented exactly once (the rejection), k2 served all 20.
+      const k1 = simulator.requests({ provider: 'a', key: K1, since });
+      expect(k1).toHaveLength(1);
+      expect(k1[0].status).toBe(status);
+      expect(
+        simulator.requests({ provider: 'a', key: K2, since }).filter((r) => r.status === 200),
+      ).toHaveLength(20);
+      expect(simulator.requests({ provider: 'b', since })).toHaveLength(0);
 
-    // The alert source: one key.disabled event, masked to the last 4 characters.
-    const disabled = stage.eventsOf(CortexEvent.KeyDisabled).slice(disabledBefore);
-    expect(disabled).toHaveLength(1);
-    expect(disabled[0]).toMatchObject({ provider: 'a', keySuffix: '...9a1b', reason: 'auth_error' });
-    expect(state.pool('a').snapshot().map((key) => [key.keySuffix, key.status])).toEqual([
-      ['...9a1b', 'disabled'],
-      ['...7c2d', 'healthy'],
-    ]);
-    expectNoRawKeys(stage, [K1, K2]);
+      // The alert source: one key.disabled event, masked to the last 4 characters.
+      const disabled = stage.eventsOf(CortexEvent.KeyDisabled).slice(disabledBefore);
+      expect(disabled).toHaveLength(1);
+      expect(disabled[0]).toMatchObject({ provider: 'a', keySuffix: '...9a1b', reason: 'auth_error' });
+      expect(
+        state
+          .pool('a')
+          .snapshot()
+          .map((key) => [key.keySuffix, key.status]),
+      ).toEqual([
+        ['...9a1b', 'disabled'],
+        ['...7c2d', 'healthy'],
+      ]);
+      expectNoRawKeys(stage, [K1, K2]);
 
-    // A key problem is not the provider's failure: the breaker saw none.
-    const breaker = state.breakers.get('a', MODEL).stats();
-    expect(breaker.state).toBe('closed');
-    expect(breaker.totalFailures).toBe(0);
-  });
+      // A key problem is not the provider's failure: the breaker saw none.
+      const breaker = state.breakers.get('a', MODEL).stats();
+      expect(breaker.state).toBe('closed');
+      expect(breaker.totalFailures).toBe(0);
+    },
+  );
 });
 
 describe('S9 bad key: every key of the only provider rejected', () => {
@@ -100,7 +116,10 @@ describe('S9 bad key: every key of the only provider rejected', () => {
     expect(first.route).toBe('a=auth_error,a=auth_error');
     expect(first.attempts).toBe(2);
     expect(first.latencyMs).toBeLessThan(300);
-    expect(stage.eventsOf(CortexEvent.KeyDisabled).map((event) => event.keySuffix)).toEqual(['...0e01', '...0e02']);
+    expect(stage.eventsOf(CortexEvent.KeyDisabled).map((event) => event.keySuffix)).toEqual([
+      '...0e01',
+      '...0e02',
+    ]);
     expect(first.status).not.toBe(401);
     expect503WithRetryAfter(first);
   });

@@ -1,5 +1,11 @@
 import type { RecordedRequest } from '../../src/simulator';
-import { callChat, runLoad, startChaosStage, type ChaosStage, type ClientResult } from '../support/chaos-harness';
+import {
+  callChat,
+  runLoad,
+  startChaosStage,
+  type ChaosStage,
+  type ClientResult,
+} from '../support/chaos-harness';
 
 /**
  * S10: three keys, each allowed 1 request per second by the provider (429 + Retry-After beyond it),
@@ -50,7 +56,9 @@ describe('S10 quota per key (3 keys x 1 req/s, 6 req/s offered)', () => {
       expect(result.latencyMs).toBeLessThan(200);
     }
     // More was offered than the keys allow, so some excess exists and every part of it was answered.
-    expect(refused.length + servedAfterWaiting.length).toBeGreaterThanOrEqual(TOTAL - CAPACITY_PER_SECOND * (DURATION_S + 1));
+    expect(refused.length + servedAfterWaiting.length).toBeGreaterThanOrEqual(
+      TOTAL - CAPACITY_PER_SECOND * (DURATION_S + 1),
+    );
   });
 
   it('never presents a key during the rest its 429 asked for', () => {
@@ -68,7 +76,7 @@ describe('S10 quota per key (3 keys x 1 req/s, 6 req/s offered)', () => {
     expect(rejected).toBeLessThanOrEqual(KEYS.length * (DURATION_S + 2));
   });
 
-  it('converges on the keys\' capacity: about 3 req/s served once the limits are hit', () => {
+  it("converges on the keys' capacity: about 3 req/s served once the limits are hit", () => {
     // Steady state: upstream 200s in [1 s, 4 s) after the start, when every key has met its limit.
     // Each key can serve at most one request per second, so the window holds at most 3 x 3 = 9; about
     // 3 req/s means at least 2.5 req/s, i.e. 8 of them.

@@ -1,5 +1,11 @@
 import { CortexEvent } from '../../src/common/events';
-import { callChat, runLoad, startChaosStage, type ChaosStage, type ClientResult } from '../support/chaos-harness';
+import {
+  callChat,
+  runLoad,
+  startChaosStage,
+  type ChaosStage,
+  type ClientResult,
+} from '../support/chaos-harness';
 
 /**
  * S11: A answers 100% 503 and its breaker never opens (thresholds out of reach), in a chain of A
@@ -66,10 +72,14 @@ describe('S11 retry storm (A 100% 503, breaker disabled, chain A only)', () => {
     expect(Math.max(...perRequest)).toBeLessThanOrEqual(3);
     expect(Math.min(...perRequest)).toBeGreaterThanOrEqual(1);
     // The headers account for every upstream call the simulator saw.
-    expect(perRequest.reduce((sum, value) => sum + value, 0)).toBe(stage.simulator.requests({ provider: 'a' }).length);
+    expect(perRequest.reduce((sum, value) => sum + value, 0)).toBe(
+      stage.simulator.requests({ provider: 'a' }).length,
+    );
     // The per-request cap is the strategy's max_attempts (3), reached only while the budget allowed.
     const failed = stage.eventsOf(CortexEvent.RequestFailed);
     expect(failed).toHaveLength(N);
-    expect(Math.max(...failed.map((event) => event.attempts.filter((a) => a.outcome !== 'skipped').length))).toBe(3);
+    expect(
+      Math.max(...failed.map((event) => event.attempts.filter((a) => a.outcome !== 'skipped').length)),
+    ).toBe(3);
   });
 });

@@ -70,7 +70,9 @@ describe('S12 all providers down (A, B, C: 100% 500)', () => {
     const failed = stage.eventsOf(CortexEvent.RequestFailed);
     expect(failed).toHaveLength(120);
     expect(new Set(failed.map((event) => event.requestId)).size).toBe(120);
-    expect(failed.filter((event) => event.status === 503)).toHaveLength(all.filter((r) => r.status === 503).length);
+    expect(failed.filter((event) => event.status === 503)).toHaveLength(
+      all.filter((r) => r.status === 503).length,
+    );
     expect(stage.eventsOf(CortexEvent.RequestSucceeded)).toHaveLength(0);
   });
 });

@@ -20,7 +20,11 @@ import {
 const WORDS = 40;
 const BREAK_AFTER = 20;
 const MODEL = 'gpt-4o-mini';
-const body = { model: 'chat', stream: true, messages: [{ role: 'user', content: 'stream twenty words and break' }] };
+const body = {
+  model: 'chat',
+  stream: true,
+  messages: [{ role: 'user', content: 'stream twenty words and break' }],
+};
 
 describe('S14 stream breaks', () => {
   let stage: ChaosStage;
@@ -82,7 +86,11 @@ describe('S14 stream breaks', () => {
   });
 
   it('(b) an in-band error event after 20 chunks: the 20 chunks, one error event, [DONE]; B gets 0 requests', async () => {
-    const { result, since } = await breakWith({ action: 'stream_error', after_chunks: BREAK_AFTER, status: 500 });
+    const { result, since } = await breakWith({
+      action: 'stream_error',
+      after_chunks: BREAK_AFTER,
+      status: 500,
+    });
     expect(stage.simulator.requests({ provider: 'a', since })[0].chunks).toBe(BREAK_AFTER);
     expectBrokenAfterCommit(result, since, 'service_unavailable');
   });

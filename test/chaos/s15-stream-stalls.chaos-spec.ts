@@ -54,7 +54,11 @@ describe('S15 stream stalls', () => {
     expect(silence).toBeLessThan(IDLE_MS + LATE_MS);
 
     // The upstream socket was closed by the gateway, at the same moment.
-    await waitFor(() => simulator.requests({ provider: 'a', since })[0]?.aborted === true, 2000, 'upstream closed');
+    await waitFor(
+      () => simulator.requests({ provider: 'a', since })[0]?.aborted === true,
+      2000,
+      'upstream closed',
+    );
     const record = simulator.requests({ provider: 'a', since })[0];
     expect(record).toMatchObject({ chunks: 2, completed: false, aborted: true });
     expect(record.abortedAt! - record.time).toBeGreaterThanOrEqual(IDLE_MS - 30);

@@ -30,7 +30,9 @@ describe('S17 client disconnects', () => {
     const { simulator, gateway, state } = stage;
     // Warm-up (connections, JIT) so the 50 streams start together; then a clean record.
     await Promise.all(
-      Array.from({ length: 5 }, () => postChat(gateway.url, { model: 'chat', messages: [{ role: 'user', content: 'warm' }] })),
+      Array.from({ length: 5 }, () =>
+        postChat(gateway.url, { model: 'chat', messages: [{ role: 'user', content: 'warm' }] }),
+      ),
     );
     await simulator.clearRequests();
     const results: RawResult[] = await Promise.all(
@@ -60,7 +62,9 @@ describe('S17 client disconnects', () => {
     expect(records).toHaveLength(CLIENTS);
     const delays = results.map((result, i) => {
       const record = records.find(
-        (r) => (r.body as { messages: Array<{ content: string }> }).messages[0].content === `client ${i} leaves early`,
+        (r) =>
+          (r.body as { messages: Array<{ content: string }> }).messages[0].content ===
+          `client ${i} leaves early`,
       );
       expect(record).toBeDefined();
       expect(record!.completed).toBe(false);
@@ -87,7 +91,10 @@ describe('S17 client disconnects', () => {
     expect(stage.eventsOf(CortexEvent.RequestFailed)).toHaveLength(0);
     // The streams' permits were released, not leaked: a new request is admitted and served by A.
     await simulator.setFaults('a', {});
-    const after = await postChat(gateway.url, { model: 'chat', messages: [{ role: 'user', content: 'still there?' }] });
+    const after = await postChat(gateway.url, {
+      model: 'chat',
+      messages: [{ role: 'user', content: 'still there?' }],
+    });
     expect(after.status).toBe(200);
     expect(after.headers['x-cortex-route']).toBe('a=ok');
   });

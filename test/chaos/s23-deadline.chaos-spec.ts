@@ -29,7 +29,11 @@ describe('S23 deadline (request_timeout_ms 1500; A first token after 10 s; B dow
   });
 
   async function expectAbortedAtDeadline(since: number, startedAt: number): Promise<void> {
-    await waitFor(() => stage.simulator.requests({ provider: 'a', since })[0]?.aborted === true, 2000, 'A aborted');
+    await waitFor(
+      () => stage.simulator.requests({ provider: 'a', since })[0]?.aborted === true,
+      2000,
+      'A aborted',
+    );
     const [a] = stage.simulator.requests({ provider: 'a', since });
     expect(a.completed).toBe(false);
     expect(a.abortedAt! - startedAt).toBeGreaterThanOrEqual(DEADLINE_MS - 30);
@@ -90,7 +94,8 @@ describe('S23 deadline (request_timeout_ms 1500; A first token after 10 s; B dow
     const b = simulator.requests({ provider: 'b', since });
     expect(b).toHaveLength(2);
     expect(b[1].time - b[0].time).toBeGreaterThanOrEqual(900);
-    for (const record of simulator.requests({ since })) expect(record.time - result.startedAt).toBeLessThan(DEADLINE_MS);
+    for (const record of simulator.requests({ since }))
+      expect(record.time - result.startedAt).toBeLessThan(DEADLINE_MS);
     const failed = stage.eventsOf(CortexEvent.RequestFailed).slice(failedBefore);
     expect(failed).toHaveLength(1);
     expect(failed[0].attempts.map((attempt) => attempt.waitedMs)).toEqual([0, 0, 900]);

@@ -78,7 +78,8 @@ export function postChat(baseUrl: string, body: unknown, options: RawOptions = {
       result.headersAt = Date.now();
       response.setEncoding('utf8');
       response.on('data', (part: string) => {
-        if (result.body === '' && options.abortAfterFirstByteMs !== undefined) abortIn(options.abortAfterFirstByteMs);
+        if (result.body === '' && options.abortAfterFirstByteMs !== undefined)
+          abortIn(options.abortAfterFirstByteMs);
         result.body += part;
         buffer += part;
         const at = Date.now();
@@ -135,7 +136,9 @@ export function streamedText(events: readonly SseEvent[]): string {
 }
 
 /** The in-band error events of a stream (`data: {"error": ...}`). */
-export function errorEvents(events: readonly SseEvent[]): Array<SseEvent & { error: NonNullable<ChunkLike['error']> }> {
+export function errorEvents(
+  events: readonly SseEvent[],
+): Array<SseEvent & { error: NonNullable<ChunkLike['error']> }> {
   return events
     .filter((event) => (event.json as ChunkLike | undefined)?.error !== undefined)
     .map((event) => ({ ...event, error: (event.json as ChunkLike).error! }));
