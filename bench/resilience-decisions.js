@@ -55,7 +55,17 @@ function buildRouter() {
   const attempts = new DeploymentAttempts(policies, state, bus, clock, random);
   const adapter = { complete: () => Promise.resolve(completion) };
   const registry = { adapter: () => adapter };
-  return new RequestRouter(registry, attempts, new ModelCatalog(config), policies, state, bus, clock, random);
+  return new RequestRouter(
+    registry,
+    attempts,
+    new ModelCatalog(config),
+    policies,
+    state,
+    bus,
+    clock,
+    random,
+    config,
+  );
 }
 
 async function measure(label, fn) {

@@ -40,6 +40,12 @@ export class ChainFailedError extends GatewayError {
   }
 }
 
+const KEY_PROBLEMS = new Set<FailureClass>([
+  FailureClass.AuthError,
+  FailureClass.QuotaExceeded,
+  FailureClass.RateLimited,
+]);
+
 /**
  * Every deployment failed (502) or none could be called at all: every circuit open, every key
  * resting, every provider at its limit (503 with Retry-After).
@@ -50,7 +56,9 @@ export function chainExhausted(
   retryAfterSeconds: number,
 ): ChainFailedError {
   const last = attempts.at(-1);
-  if (attempts.every((attempt) => attempt.outcome === 'skipped')) {
+  // Only skips and key problems: no provider is broken, none can be used now. That is a 503 with
+  // Retry-After, not a 502.
+  if (attempts.every((attempt) => attempt.outcome !== 'failure' || KEY_PROBLEMS.has(attempt.failureClass!))) {
     const reasons = [...new Set(attempts.map((attempt) => `${attempt.provider} ${attempt.skipReason}`))].join(
       ', ',
     );

@@ -73,8 +73,26 @@ export class DeploymentAttempts {
         run.recordSkip(deployment, 'attempts_exhausted');
         return undefined;
       }
-      if (!pool.available()) {
-        run.recordSkip(deployment, 'no_key', FailureClass.RateLimited);
+      if (!pool.available() || pool.hasWaiters) {
+        // Every key rests (or others already wait for them). When nothing else can serve and a key
+        // is back before the deadline, queue for it (one waiter per returning key); else move on.
+        const back = pool.available() ? this.clock.now() : pool.nextAvailableAt();
+        const now = this.clock.now();
+        if (
+          back !== undefined &&
+          back - now < run.remainingMs() &&
+          pool.canQueue() &&
+          !this.usableAfter(run, index)
+        ) {
+          await this.waitForKey(pool, run, deployment, signal);
+          waitedMs += this.clock.now() - now;
+          continue;
+        }
+        run.recordSkip(
+          deployment,
+          'no_key',
+          back === undefined ? FailureClass.AuthError : FailureClass.RateLimited,
+        );
         return undefined;
       }
       const permit = breaker.tryAcquire();
@@ -134,9 +152,12 @@ export class DeploymentAttempts {
           delayMs: decision.delayMs,
           attempt: retries,
         });
+        triedKeys.clear();
+        // A rate-limited pool is waited for through its queue (fair, one waiter per returning key).
+        if (upstream.failureClass === FailureClass.RateLimited && !pool.available() && pool.canQueue())
+          continue;
         await this.wait(decision.delayMs, run, deployment, signal);
         waitedMs = decision.delayMs;
-        triedKeys.clear();
       }
     }
   }
@@ -187,11 +208,7 @@ export class DeploymentAttempts {
   }
 
   /** Rate limits and quotas rest the key until the provider's reset; a rejected key is disabled. */
-  private applyKeyState(
-    error: UpstreamError,
-    pool: KeyPool,
-    apiKey: string | undefined,
-  ): void {
+  private applyKeyState(error: UpstreamError, pool: KeyPool, apiKey: string | undefined): void {
     if (apiKey === undefined) return;
     const now = this.clock.now();
     if (error.failureClass === FailureClass.RateLimited) {
@@ -212,13 +229,38 @@ export class DeploymentAttempts {
   nextUsable(run: RequestRun, index: number): number {
     for (let next = index + 1; next < run.chain.length; next++) {
       const { provider, model } = run.chain[next];
-      if (this.state.pool(provider).available() && this.state.breakers.get(provider, model).allowsRequests()) return next;
+      if (this.state.pool(provider).available() && this.state.breakers.get(provider, model).allowsRequests())
+        return next;
     }
     return -1;
   }
 
+  private async waitForKey(
+    pool: KeyPool,
+    run: RequestRun,
+    deployment: DeploymentConfig,
+    signal: AbortSignal,
+  ): Promise<void> {
+    try {
+      await pool.waitForKey(signal);
+    } catch (error) {
+      if (error instanceof DeadlineExceededError) {
+        run.recordFailure(deployment, undefined, this.clock.monotonic(), 0, {
+          failureClass: FailureClass.DeadlineExceeded,
+          message: error.message,
+        });
+        throw ChainFailedError.deadline(error, run.attempts);
+      }
+      throw error;
+    }
+  }
 
-  private async wait(ms: number, run: RequestRun, deployment: DeploymentConfig, signal: AbortSignal): Promise<void> {
+  private async wait(
+    ms: number,
+    run: RequestRun,
+    deployment: DeploymentConfig,
+    signal: AbortSignal,
+  ): Promise<void> {
     try {
       await sleep(ms, signal);
     } catch (error) {

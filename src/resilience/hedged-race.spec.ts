@@ -24,7 +24,13 @@ describe(hedgedRace.name, () => {
 
   it('does not hedge a primary that answers in time', async () => {
     const log: string[] = [];
-    const race = hedgedRace(branch(50, 'a', log, 'a'), branch(10, 'b', log, 'b'), 100, new AbortController().signal, () => true);
+    const race = hedgedRace(
+      branch(50, 'a', log, 'a'),
+      branch(10, 'b', log, 'b'),
+      100,
+      new AbortController().signal,
+      () => true,
+    );
     await jest.advanceTimersByTimeAsync(60);
     await expect(race).resolves.toEqual({ value: 'a', hedged: false });
     expect(log).toEqual(['a start', 'a done']);
@@ -46,7 +52,13 @@ describe(hedgedRace.name, () => {
 
   it('does not hedge when the budget says no', async () => {
     const log: string[] = [];
-    const race = hedgedRace(branch(300, 'a', log, 'a'), branch(10, 'b', log, 'b'), 100, new AbortController().signal, () => false);
+    const race = hedgedRace(
+      branch(300, 'a', log, 'a'),
+      branch(10, 'b', log, 'b'),
+      100,
+      new AbortController().signal,
+      () => false,
+    );
     await jest.advanceTimersByTimeAsync(300);
     await expect(race).resolves.toEqual({ value: 'a', hedged: false });
     expect(log).toEqual(['a start', 'a done']);
@@ -54,7 +66,13 @@ describe(hedgedRace.name, () => {
 
   it('falls back at once when the primary gives up before the hedge is due', async () => {
     const log: string[] = [];
-    const race = hedgedRace(branch(20, undefined, log, 'a'), branch(10, 'b', log, 'b'), 100, new AbortController().signal, () => true);
+    const race = hedgedRace(
+      branch(20, undefined, log, 'a'),
+      branch(10, 'b', log, 'b'),
+      100,
+      new AbortController().signal,
+      () => true,
+    );
     await jest.advanceTimersByTimeAsync(20);
     await expect(race).resolves.toEqual({ hedged: false });
     await jest.advanceTimersByTimeAsync(200);
@@ -63,7 +81,13 @@ describe(hedgedRace.name, () => {
 
   it('waits for the twin when the primary gives up after the hedge started', async () => {
     const log: string[] = [];
-    const race = hedgedRace(branch(150, undefined, log, 'a'), branch(100, 'b', log, 'b'), 100, new AbortController().signal, () => true);
+    const race = hedgedRace(
+      branch(150, undefined, log, 'a'),
+      branch(100, 'b', log, 'b'),
+      100,
+      new AbortController().signal,
+      () => true,
+    );
     await jest.advanceTimersByTimeAsync(200);
     await expect(race).resolves.toEqual({ value: 'b', hedged: true });
   });
@@ -72,9 +96,15 @@ describe(hedgedRace.name, () => {
     const log: string[] = [];
     const discarded: string[] = [];
     // The loser ignores its abort and answers anyway (its call had already completed).
-    const stubborn: RaceBranch<string> = () => new Promise((resolve) => setTimeout(() => resolve('late'), 120));
-    const race = hedgedRace(stubborn, branch(10, 'b', log, 'b'), 100, new AbortController().signal, () => true, (v) =>
-      discarded.push(v),
+    const stubborn: RaceBranch<string> = () =>
+      new Promise((resolve) => setTimeout(() => resolve('late'), 120));
+    const race = hedgedRace(
+      stubborn,
+      branch(10, 'b', log, 'b'),
+      100,
+      new AbortController().signal,
+      () => true,
+      (v) => discarded.push(v),
     );
     await jest.advanceTimersByTimeAsync(200);
     await expect(race).resolves.toEqual({ value: 'b', hedged: true });
@@ -83,8 +113,15 @@ describe(hedgedRace.name, () => {
 
   it('ends the race with a branch error other than HedgeLostError, aborting the other', async () => {
     const log: string[] = [];
-    const failing: RaceBranch<string> = () => new Promise((_, reject) => setTimeout(() => reject(new Error('bad request')), 150));
-    const race = hedgedRace(failing, branch(500, 'b', log, 'b'), 100, new AbortController().signal, () => true);
+    const failing: RaceBranch<string> = () =>
+      new Promise((_, reject) => setTimeout(() => reject(new Error('bad request')), 150));
+    const race = hedgedRace(
+      failing,
+      branch(500, 'b', log, 'b'),
+      100,
+      new AbortController().signal,
+      () => true,
+    );
     const settled = expect(race).rejects.toThrow('bad request');
     await jest.advanceTimersByTimeAsync(151);
     await settled;

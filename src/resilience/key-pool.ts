@@ -1,6 +1,7 @@
 import type { Clock } from '../common/clock';
 import type { FailureClass } from '../common/failure-class';
 import { maskKey } from '../providers/key-rotation';
+import { KeyWaitQueue } from './key-wait-queue';
 import { type KeyState, type KeyStateStore, type KeyStatus, keyStateId } from './key-state.store';
 
 /**
@@ -38,6 +39,7 @@ export class KeyPool {
   readonly keyless: boolean;
   private readonly entries: KeyEntry[] = [];
   private readonly byKey = new Map<string, KeyEntry>();
+  private readonly queue: KeyWaitQueue;
   private cursor = 0;
 
   constructor(
@@ -61,6 +63,30 @@ export class KeyPool {
       this.byKey.set(key, entry);
     }
     this.keyless = this.entries.length === 0;
+    this.queue = new KeyWaitQueue(
+      clock,
+      () => this.usableCount(),
+      () => this.nextRestEnd(),
+    );
+  }
+
+  /**
+   * Waits for a key when every key rests (the caller checked the wait fits its deadline and nothing
+   * else can serve). Waiters are served in order, one per key that comes back.
+   */
+  waitForKey(signal: AbortSignal): Promise<void> {
+    return this.queue.wait(signal);
+  }
+
+  /**
+   * Is it worth queueing for a key? Only while there are fewer waiters than keys that will come back:
+   * each of those waiters is served at the next return; anyone later would wait a whole extra cycle
+   * and is better told to come back (503 with Retry-After).
+   */
+  canQueue(): boolean {
+    let returning = 0;
+    for (const entry of this.entries) if (entry.state.status !== 'disabled') returning++;
+    return this.queue.length < returning;
   }
 
   /** Next usable key, round-robin over healthy keys, skipping `exclude` (keys this request already tried); undefined when none is usable. */
@@ -137,6 +163,7 @@ export class KeyPool {
     const entry = this.byKey.get(key);
     if (!entry || entry.state.status === 'healthy') return;
     this.transition(entry, 'healthy', this.clock.now(), undefined, undefined);
+    this.queue.wake();
   }
 
   /** Counts a success on the key; undefined (keyless) is ignored. */
@@ -158,6 +185,36 @@ export class KeyPool {
       this.usable(entry, now);
       return { keySuffix: entry.suffix, ...entry.state };
     });
+  }
+
+  /** Requests are queued for this pool's keys: newcomers line up behind them. */
+  get hasWaiters(): boolean {
+    return this.queue.length > 0;
+  }
+
+  /** The earliest end of a current rest, whether or not another key is usable now. */
+  private nextRestEnd(): number | undefined {
+    const now = this.clock.now();
+    let earliest: number | undefined;
+    for (const { state } of this.entries) {
+      if (
+        state.status === 'resting' &&
+        state.until !== undefined &&
+        state.until > now &&
+        (earliest === undefined || state.until < earliest)
+      ) {
+        earliest = state.until;
+      }
+    }
+    return earliest;
+  }
+
+  private usableCount(): number {
+    if (this.keyless) return Number.POSITIVE_INFINITY;
+    const now = this.clock.now();
+    let count = 0;
+    for (const entry of this.entries) if (this.usable(entry, now)) count++;
+    return count;
   }
 
   /** Healthy, or resting with its time up, in which case it becomes healthy here. */

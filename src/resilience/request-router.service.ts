@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { CORTEX_CONFIG } from '../config/config.module';
+import type { CortexConfig } from '../config/config.schema';
 import { Clock } from '../common/clock';
 import { CortexEvent, CortexEventBus } from '../common/events';
 import { RandomSource } from '../common/random';
@@ -57,6 +59,7 @@ export class RequestRouter {
     private readonly bus: CortexEventBus,
     private readonly clock: Clock,
     private readonly random: RandomSource,
+    @Inject(CORTEX_CONFIG) private readonly config: CortexConfig,
   ) {}
 
   async complete(
@@ -158,7 +161,9 @@ export class RequestRouter {
     call: (target: AttemptTarget) => Promise<T>,
     hedge = false,
   ): Promise<Served<T>> {
-    const hedgeBudget = hedge ? this.state.hedgeBudget(run.policy.model, run.policy.hedging.max_extra_ratio) : undefined;
+    const hedgeBudget = hedge
+      ? this.state.hedgeBudget(run.policy.model, run.policy.hedging.max_extra_ratio)
+      : undefined;
     hedgeBudget?.recordRequest();
     for (let index = 0; index < run.chain.length; index++) {
       const twin = hedgeBudget ? this.hedgeTarget(run, index) : undefined;
@@ -206,15 +211,21 @@ export class RequestRouter {
     });
   }
 
-  /** For a 503: when the first deployment of the chain may be usable again (breaker probe, key back). */
+  /**
+   * For a 503: when a deployment of the chain may be usable again (breaker probe, key back); with
+   * every key disabled nothing comes back by itself, and the configured wait is given instead.
+   */
   private retryAfterSeconds(run: RequestRun): number {
     const now = this.clock.now();
     let earliest = Infinity;
     for (const { provider, model } of run.chain) {
-      const keyBack = this.state.pool(provider).nextAvailableAt() ?? now;
+      const pool = this.state.pool(provider);
+      const keyBack = pool.available() ? now : pool.nextAvailableAt();
+      if (keyBack === undefined) continue;
       const probe = this.state.breakers.get(provider, model).stats().nextProbeAt ?? now;
       earliest = Math.min(earliest, Math.max(keyBack, probe));
     }
+    if (earliest === Infinity) return this.config.degradation.retry_after_seconds;
     return Math.max(1, Math.ceil((earliest - now) / 1000));
   }
 

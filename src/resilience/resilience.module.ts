@@ -13,7 +13,14 @@ import { ResilienceState } from './resilience-state.service';
  */
 @Module({
   imports: [ProvidersModule],
-  providers: [ResiliencePolicies, ResilienceState, DeploymentAttempts, RequestRouter, RequestOutcomes, ResilienceInterceptor],
+  providers: [
+    ResiliencePolicies,
+    ResilienceState,
+    DeploymentAttempts,
+    RequestRouter,
+    RequestOutcomes,
+    ResilienceInterceptor,
+  ],
   exports: [ResiliencePolicies, ResilienceState, RequestRouter, RequestOutcomes, ResilienceInterceptor],
 })
 export class ResilienceModule {}

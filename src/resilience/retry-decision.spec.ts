@@ -2,7 +2,11 @@ import { FailureClass } from '../common/failure-class';
 import { UpstreamError } from '../common/upstream-error';
 import { decideAfterFailure, type DecisionInput } from './retry-decision';
 
-function input(failureClass: FailureClass, overrides: Partial<DecisionInput> = {}, hint?: number): DecisionInput {
+function input(
+  failureClass: FailureClass,
+  overrides: Partial<DecisionInput> = {},
+  hint?: number,
+): DecisionInput {
   return {
     error: new UpstreamError(failureClass, 'x', { retryAfterMs: hint }),
     hasUntriedKey: false,
@@ -18,7 +22,9 @@ function input(failureClass: FailureClass, overrides: Partial<DecisionInput> = {
 
 describe(decideAfterFailure.name, () => {
   it('answers a bad request at once, whatever else could be tried', () => {
-    expect(decideAfterFailure(input(FailureClass.BadRequest, { hasUntriedKey: true, laterOption: true }))).toEqual({
+    expect(
+      decideAfterFailure(input(FailureClass.BadRequest, { hasUntriedKey: true, laterOption: true })),
+    ).toEqual({
       kind: 'answer',
     });
   });
@@ -26,13 +32,18 @@ describe(decideAfterFailure.name, () => {
   it.each([FailureClass.AuthError, FailureClass.QuotaExceeded, FailureClass.RateLimited])(
     '%s rotates to another key of the pool at once',
     (failureClass) => {
-      expect(decideAfterFailure(input(failureClass, { hasUntriedKey: true, laterOption: true }))).toEqual({ kind: 'next_key' });
+      expect(decideAfterFailure(input(failureClass, { hasUntriedKey: true, laterOption: true }))).toEqual({
+        kind: 'next_key',
+      });
     },
   );
 
-  it.each([FailureClass.AuthError, FailureClass.QuotaExceeded])('%s with no key left falls back, never waits', (failureClass) => {
-    expect(decideAfterFailure(input(failureClass)).kind).toBe('fallback');
-  });
+  it.each([FailureClass.AuthError, FailureClass.QuotaExceeded])(
+    '%s with no key left falls back, never waits',
+    (failureClass) => {
+      expect(decideAfterFailure(input(failureClass)).kind).toBe('fallback');
+    },
+  );
 
   it('a timeout falls back at once, even when it is the last option', () => {
     expect(decideAfterFailure(input(FailureClass.Timeout))).toEqual({
@@ -41,17 +52,19 @@ describe(decideAfterFailure.name, () => {
     });
   });
 
-  it.each([FailureClass.ServiceUnavailable, FailureClass.NetworkError, FailureClass.ParseError, FailureClass.RateLimited])(
-    '%s falls back without sleeping while another deployment can serve',
-    (failureClass) => {
-      let backoffAsked = false;
-      const decision = decideAfterFailure(
-        input(failureClass, { laterOption: true, nextBackoffMs: () => ((backoffAsked = true), 100) }),
-      );
-      expect(decision.kind).toBe('fallback');
-      expect(backoffAsked).toBe(false);
-    },
-  );
+  it.each([
+    FailureClass.ServiceUnavailable,
+    FailureClass.NetworkError,
+    FailureClass.ParseError,
+    FailureClass.RateLimited,
+  ])('%s falls back without sleeping while another deployment can serve', (failureClass) => {
+    let backoffAsked = false;
+    const decision = decideAfterFailure(
+      input(failureClass, { laterOption: true, nextBackoffMs: () => ((backoffAsked = true), 100) }),
+    );
+    expect(decision.kind).toBe('fallback');
+    expect(backoffAsked).toBe(false);
+  });
 
   it.each([
     [FailureClass.ServiceUnavailable, 'server_error'],
@@ -63,8 +76,13 @@ describe(decideAfterFailure.name, () => {
   });
 
   it("treats the provider's hint as a floor on the wait", () => {
-    expect(decideAfterFailure(input(FailureClass.RateLimited, {}, 2500))).toMatchObject({ kind: 'retry', delayMs: 2500 });
-    expect(decideAfterFailure(input(FailureClass.RateLimited, { nextBackoffMs: () => 4000 }, 2500))).toMatchObject({
+    expect(decideAfterFailure(input(FailureClass.RateLimited, {}, 2500))).toMatchObject({
+      kind: 'retry',
+      delayMs: 2500,
+    });
+    expect(
+      decideAfterFailure(input(FailureClass.RateLimited, { nextBackoffMs: () => 4000 }, 2500)),
+    ).toMatchObject({
       delayMs: 4000,
     });
   });
@@ -77,8 +95,12 @@ describe(decideAfterFailure.name, () => {
   });
 
   it('stops at max_attempts of the strategy', () => {
-    expect(decideAfterFailure(input(FailureClass.ServiceUnavailable, { retries: 1, maxAttempts: 3 })).kind).toBe('retry');
-    expect(decideAfterFailure(input(FailureClass.ServiceUnavailable, { retries: 2, maxAttempts: 3 }))).toEqual({
+    expect(
+      decideAfterFailure(input(FailureClass.ServiceUnavailable, { retries: 1, maxAttempts: 3 })).kind,
+    ).toBe('retry');
+    expect(
+      decideAfterFailure(input(FailureClass.ServiceUnavailable, { retries: 2, maxAttempts: 3 })),
+    ).toEqual({
       kind: 'fallback',
       reason: 'retry attempts exhausted',
     });

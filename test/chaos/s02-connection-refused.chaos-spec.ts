@@ -1,6 +1,21 @@
 import { CortexEvent } from '../../src/common/events';
-import { callChat, percentile, runLoad, sleep, startChaosStage, type ChaosStage } from '../support/chaos-harness';
-import { callModel, closedPort, interleaved, median, transitionEvents, transitionsOf } from '../support/chaos-clients';
+import {
+  callChat,
+  percentile,
+  runLoad,
+  sleep,
+  startChaosStage,
+  type ChaosStage,
+} from '../support/chaos-harness';
+import {
+  callModel,
+  closedPort,
+  interleaved,
+  median,
+  round1,
+  transitionEvents,
+  transitionsOf,
+} from '../support/chaos-clients';
 
 /**
  * S2: provider A refuses connections (its port is closed), then A resets every connection before
@@ -37,24 +52,23 @@ function waitedMsSince(stage: ChaosStage, from: number): number[] {
 
 /** The client-side numbers of a failover phase, logged so a run shows what was measured. */
 function report(label: string, phase: Awaited<ReturnType<typeof interleaved>>): void {
-  const round = (value: number) => Math.round(value * 10) / 10;
   const latencies = (results: typeof phase.baseline) => results.map((r) => r.latencyMs);
   process.stdout.write(
-    `${label}: B alone p50 ${round(percentile(latencies(phase.baseline), 0.5))} ms, ` +
-      `failover p50 ${round(percentile(latencies(phase.subject), 0.5))} ms, ` +
-      `paired added p50 ${round(median(phase.addedMs))} ms, p90 ${round(percentile(phase.addedMs, 0.9))} ms\n`,
+    `${label}: B alone p50 ${round1(percentile(latencies(phase.baseline), 0.5))} ms, ` +
+      `failover p50 ${round1(percentile(latencies(phase.subject), 0.5))} ms, ` +
+      `paired added p50 ${round1(median(phase.addedMs))} ms, p90 ${round1(percentile(phase.addedMs, 0.9))} ms\n`,
   );
 }
 
 /** Runs THRESHOLD failovers paired with requests to B alone, and checks everything S2 says about them. */
-async function tripAndCheck(stage: ChaosStage): Promise<void> {
+async function tripAndCheck(stage: ChaosStage, label: string): Promise<void> {
   // Warm-up of B's path, so the first pair is not a cold start on one side only.
   await runLoad(viaB(stage), { total: 5, concurrency: 1 });
   const breaker = stage.state.breakers.get('a', 'gpt-4o-mini');
   const { totalCalls, totalFailures } = breaker.stats();
   const succeededBefore = stage.eventsOf(CortexEvent.RequestSucceeded).length;
   const phase = await interleaved(THRESHOLD, viaB(stage), viaChain(stage));
-  report(expect.getState().currentTestName ?? 'S2', phase);
+  report(`${label}, failing over`, phase);
 
   expect(phase.baseline.every((r) => r.ok && r.provider === 'b')).toBe(true);
   expect(phase.subject.map((r) => [r.ok, r.status, r.provider, r.route, r.attempts])).toEqual(
@@ -74,22 +88,29 @@ async function tripAndCheck(stage: ChaosStage): Promise<void> {
   expect(waited.every((ms) => ms === 0)).toBe(true);
   expect(median(phase.addedMs)).toBeLessThan(FAILOVER_MARGIN_MS);
   // Most failovers individually within the margin (a backoff would put every one of them beyond 50 ms).
-  expect(phase.addedMs.filter((ms) => ms < FAILOVER_MARGIN_MS).length).toBeGreaterThanOrEqual(0.75 * THRESHOLD);
+  expect(phase.addedMs.filter((ms) => ms < FAILOVER_MARGIN_MS).length).toBeGreaterThanOrEqual(
+    0.75 * THRESHOLD,
+  );
 }
 
 /** While open: B serves everything at once and A gets nothing; `reachedA` counts what A got. */
-async function whileOpen(stage: ChaosStage, reachedA: () => number): Promise<void> {
+async function whileOpen(stage: ChaosStage, label: string, reachedA: () => number): Promise<void> {
   const before = reachedA();
   const openedAt = Date.now();
   const phase = await interleaved(20, viaB(stage), viaChain(stage));
-  const concurrent = await runLoad(viaChain(stage), { total: 40, concurrency: 4, ratePerSecond: 50 });
+  const concurrent = await runLoad(viaChain(stage), { total: 30, concurrency: 4, ratePerSecond: 60 });
   // Still inside the 2 s recovery wait: every request above met an open breaker.
   expect(Date.now() - openedAt).toBeLessThan(1900);
   expect(reachedA()).toBe(before);
   for (const result of [...phase.subject, ...concurrent]) {
-    expect([result.ok, result.provider, result.route, result.attempts]).toEqual([true, 'b', 'a=circuit_open,b=ok', 1]);
+    expect([result.ok, result.provider, result.route, result.attempts]).toEqual([
+      true,
+      'b',
+      'a=circuit_open,b=ok',
+      1,
+    ]);
   }
-  report(`${expect.getState().currentTestName ?? 'S2'} (open)`, phase);
+  report(`${label}, breaker open`, phase);
   // An open breaker is a map lookup: the chain costs what B alone costs.
   expect(median(phase.addedMs)).toBeLessThan(5);
   expect(percentile(phase.addedMs, 0.9)).toBeLessThan(FAILOVER_MARGIN_MS);
@@ -116,7 +137,9 @@ describe('S2 connection refused', () => {
 
   beforeAll(async () => {
     const port = await closedPort();
-    stage = await startChaosStage({ providers: { a: { base_url: `http://127.0.0.1:${port}/v1`, ...A_BREAKER } } });
+    stage = await startChaosStage({
+      providers: { a: { base_url: `http://127.0.0.1:${port}/v1`, ...A_BREAKER } },
+    });
   });
   afterAll(async () => {
     await stage?.close();
@@ -125,8 +148,8 @@ describe('S2 connection refused', () => {
   it('fails over to B at once on ECONNREFUSED, opens after the threshold, sends A nothing while open, one probe per window', async () => {
     // A's port is closed, so the simulator never sees A: the breaker's permits count what reached it.
     const reachedA = () => stage.state.breakers.get('a', 'gpt-4o-mini').stats().totalCalls;
-    await tripAndCheck(stage);
-    await whileOpen(stage, reachedA);
+    await tripAndCheck(stage, 'S2 refused');
+    await whileOpen(stage, 'S2 refused', reachedA);
     await oneProbe(stage, reachedA);
   });
 });
@@ -149,14 +172,16 @@ describe('S2 connection reset', () => {
 
     await simulator.setFaults('a', { rules: [{ action: 'reset_before_headers' }] });
     const since = Date.now();
-    await tripAndCheck(stage);
+    await tripAndCheck(stage, 'S2 reset');
     // What A saw: exactly the threshold, each reset before any header was sent.
     const resets = simulator.requests({ provider: 'a', since });
     expect(resets).toHaveLength(THRESHOLD);
-    expect(resets.every((r) => r.fault === 'rule:0:reset_before_headers' && r.status === undefined)).toBe(true);
+    expect(resets.every((r) => r.fault === 'rule:0:reset_before_headers' && r.status === undefined)).toBe(
+      true,
+    );
 
     const reachedA = () => simulator.requests({ provider: 'a' }).length;
-    await whileOpen(stage, reachedA);
+    await whileOpen(stage, 'S2 reset', reachedA);
     await oneProbe(stage, reachedA);
     expect(simulator.requests({ provider: 'a', since })).toHaveLength(THRESHOLD + 1);
   });

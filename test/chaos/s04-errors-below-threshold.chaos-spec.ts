@@ -1,5 +1,12 @@
 import { CortexEvent } from '../../src/common/events';
-import { callChat, runLoad, startChaosStage, type ChaosStage, type ClientResult } from '../support/chaos-harness';
+import { FailureClass } from '../../src/common/failure-class';
+import {
+  callChat,
+  runLoad,
+  startChaosStage,
+  type ChaosStage,
+  type ClientResult,
+} from '../support/chaos-harness';
 import { callChatStream, note, sum } from '../support/chaos-clients';
 
 /**
@@ -35,9 +42,13 @@ describe('S4 errors below threshold', () => {
 
     // 100% client success: 80 served by A at the first attempt, 20 by B after one 503 on A.
     expect(results.filter((r) => r.ok && r.status === 200)).toHaveLength(REQUESTS);
-    expect(results.filter((r) => r.provider === 'a' && r.route === 'a=ok' && r.attempts === 1)).toHaveLength(80);
+    expect(results.filter((r) => r.provider === 'a' && r.route === 'a=ok' && r.attempts === 1)).toHaveLength(
+      80,
+    );
     expect(
-      results.filter((r) => r.provider === 'b' && r.route === 'a=service_unavailable,b=ok' && r.attempts === 2),
+      results.filter(
+        (r) => r.provider === 'b' && r.route === 'a=service_unavailable,b=ok' && r.attempts === 2,
+      ),
     ).toHaveLength(20);
 
     // What the upstreams saw: every client request went to A first, each 5th got a 503, B took those.
@@ -76,7 +87,7 @@ describe('S4 errors below threshold', () => {
     const fallbacks = stage.eventsOf(CortexEvent.FallbackTaken);
     expect(fallbacks).toHaveLength(REQUESTS / NTH);
     expect(fallbacks.every((f) => f.from.provider === 'a' && f.to.provider === 'b')).toBe(true);
-    expect(fallbacks.every((f) => f.failureClass === 'service_unavailable')).toBe(true);
+    expect(fallbacks.every((f) => f.failureClass === FailureClass.ServiceUnavailable)).toBe(true);
     expect(stage.eventsOf(CortexEvent.RequestFailed)).toHaveLength(0);
   });
 });

@@ -1,5 +1,11 @@
 import { CortexEvent } from '../../src/common/events';
-import { COMPRESSED_PROFILE, callChat, runLoad, startChaosStage, type ChaosStage } from '../support/chaos-harness';
+import {
+  COMPRESSED_PROFILE,
+  callChat,
+  runLoad,
+  startChaosStage,
+  type ChaosStage,
+} from '../support/chaos-harness';
 import { note, round1, transitionEvents, transitionsOf } from '../support/chaos-clients';
 
 /**
@@ -62,7 +68,9 @@ describe('S5 recovery', () => {
     expect(events[4].reason).toBe('1/1 probes succeeded');
     expect(events[1].at).toBeLessThan(healedAt); // the first probe went to a still-down A
     const closedAt = events[4].at;
-    note(`S5: opened at +${events[0].at - since} ms, probe failed at +${events[2].at - since} ms, healed at +${DOWN_MS} ms, closed at +${closedAt - since} ms`);
+    note(
+      `S5: opened at +${events[0].at - since} ms, probe failed at +${events[2].at - since} ms, healed at +${DOWN_MS} ms, closed at +${closedAt - since} ms`,
+    );
     // Closed within one recovery window after A healed (plus one request interval: a probe needs a request).
     expect(closedAt).toBeGreaterThanOrEqual(healedAt);
     expect(closedAt - healedAt).toBeLessThanOrEqual(RECOVERY_MS + 1000 / RATE);
@@ -74,13 +82,17 @@ describe('S5 recovery', () => {
       .requests({ provider: 'a', since })
       .filter((r) => r.time > openedAt + 10 && r.time <= closedAt);
     expect(whileNotClosed.map((r) => r.status)).toEqual([500, 200]);
-    const failedBeforeOpen = simulator.requests({ provider: 'a', since }).filter((r) => r.time <= openedAt + 10);
+    const failedBeforeOpen = simulator
+      .requests({ provider: 'a', since })
+      .filter((r) => r.time <= openedAt + 10);
     expect(failedBeforeOpen.filter((r) => r.status === 500).length).toBeGreaterThanOrEqual(5);
     expect(failedBeforeOpen.filter((r) => r.status === 500).length).toBeLessThanOrEqual(5 + 7); // + in flight
 
     // The ramp: A's share of the requests started in each step after closing, and after the ramp.
     const window = (from: number, to: number) =>
-      results.filter((r) => r.startedAt >= closedAt + from + GUARD_MS && r.startedAt < closedAt + to - GUARD_MS);
+      results.filter(
+        (r) => r.startedAt >= closedAt + from + GUARD_MS && r.startedAt < closedAt + to - GUARD_MS,
+      );
     const shareOfA = (list: typeof results) => list.filter((r) => r.provider === 'a').length / list.length;
     const stepSamples = RAMP_STEPS.map((_, i) => window(i * STEP_MS, (i + 1) * STEP_MS));
     const after = window(RAMP_MS, Infinity);
@@ -101,7 +113,11 @@ describe('S5 recovery', () => {
     // Requests the ramp held back were sent to B at once, without touching A.
     const held = results.filter((r) => r.route === 'a=ramping,b=ok');
     expect(held.length).toBeGreaterThan(0);
-    expect(held.every((r) => r.startedAt >= closedAt - GUARD_MS && r.startedAt < closedAt + 2 * STEP_MS + GUARD_MS)).toBe(true);
+    expect(
+      held.every(
+        (r) => r.startedAt >= closedAt - GUARD_MS && r.startedAt < closedAt + 2 * STEP_MS + GUARD_MS,
+      ),
+    ).toBe(true);
     expect(results.filter((r) => r.route === 'a=ramping,b=ok' && r.attempts !== 1)).toHaveLength(0);
   });
 });

@@ -1,5 +1,12 @@
 import { CortexEvent } from '../../src/common/events';
-import { callChat, percentile, runLoad, sleep, startChaosStage, type ChaosStage } from '../support/chaos-harness';
+import {
+  callChat,
+  percentile,
+  runLoad,
+  sleep,
+  startChaosStage,
+  type ChaosStage,
+} from '../support/chaos-harness';
 import { note, round1, transitionEvents, transitionsOf } from '../support/chaos-clients';
 
 /**
@@ -48,7 +55,9 @@ describe('S6 half-open race', () => {
     expect(burst.filter((r) => r.ok && r.status === 200)).toHaveLength(BURST);
     const probes = burst.filter((r) => r.provider === 'a');
     const viaB = burst.filter((r) => r.provider === 'b');
-    expect(probes.map((r) => [r.route, r.attempts])).toEqual(Array.from({ length: PROBES }, () => ['a=ok', 1]));
+    expect(probes.map((r) => [r.route, r.attempts])).toEqual(
+      Array.from({ length: PROBES }, () => ['a=ok', 1]),
+    );
     expect(viaB).toHaveLength(BURST - PROBES);
     expect(viaB.every((r) => r.route === 'a=circuit_open,b=ok' && r.attempts === 1)).toBe(true);
 
@@ -71,7 +80,9 @@ describe('S6 half-open race', () => {
       .slice(servedBefore)
       .filter((event) => event.attempts.at(-1)?.provider === 'b')
       .map((event) => event.durationMs);
-    note(`S6: gateway-side durations via B: p50 ${round1(percentile(gateway, 0.5))} ms, p99 ${round1(percentile(gateway, 0.99))} ms (n = ${gateway.length})`);
+    note(
+      `S6: gateway-side durations via B: p50 ${round1(percentile(gateway, 0.5))} ms, p99 ${round1(percentile(gateway, 0.99))} ms (n = ${gateway.length})`,
+    );
     expect(firstProbeDone).toBeGreaterThanOrEqual(A_LATENCY_MS);
     expect(Math.max(...bLatencies)).toBeLessThan(firstProbeDone);
     // The client's clock includes 200 SDK requests sharing one event loop with the gateway and the

@@ -1,5 +1,11 @@
 import { CortexEvent } from '../../src/common/events';
-import { COMPRESSED_PROFILE, callChat, runLoad, startChaosStage, type ChaosStage } from '../support/chaos-harness';
+import {
+  COMPRESSED_PROFILE,
+  callChat,
+  runLoad,
+  startChaosStage,
+  type ChaosStage,
+} from '../support/chaos-harness';
 import { note, transitionEvents } from '../support/chaos-clients';
 
 /**
@@ -70,10 +76,13 @@ describe('S7 flapping', () => {
     // Bounded open transitions, and successive opens at least one recovery wait apart.
     expect(opens.length).toBeLessThanOrEqual(bound);
     expect(opens.length).toBeLessThanOrEqual(downPhases);
-    for (let i = 1; i < opens.length; i++) expect(opens[i].at - opens[i - 1].at).toBeGreaterThanOrEqual(RECOVERY_MS);
+    for (let i = 1; i < opens.length; i++)
+      expect(opens[i].at - opens[i - 1].at).toBeGreaterThanOrEqual(RECOVERY_MS);
     // The flapping was seen and followed: A was opened more than once, and closed again in between.
     expect(opens.length).toBeGreaterThanOrEqual(2);
-    expect(events.filter((event) => event.from === 'half_open' && event.to === 'closed').length).toBeGreaterThanOrEqual(1);
+    expect(
+      events.filter((event) => event.from === 'half_open' && event.to === 'closed').length,
+    ).toBeGreaterThanOrEqual(1);
 
     // While open, A saw nothing; its only traffic between an open and the next half_open is none.
     for (const open of opens) {

@@ -32,7 +32,9 @@ async function hintRound(stage: ChaosStage, hint: RetryHintKind, maxRestMs: numb
   await simulator.setFaults('a', { rules: [{ status: 429, keys: [K1], hint, hint_ms: HINT_MS }] });
   const since = Date.now();
   const successesBefore = stage.eventsOf(CortexEvent.RequestSucceeded).length;
-  const results = await runLoad(() => callChat(openai), { total: 30, concurrency: 4, ratePerSecond: 30 });
+  // One request in flight at a time: each request is sent knowing every 429 before it, so "no request
+  // to k1 during its rest" holds exactly (with overlap, a request already in flight may meet a 429 too).
+  const results = await runLoad(() => callChat(openai), { total: 30, concurrency: 1, ratePerSecond: 30 });
 
   // Every request served, by A (k2 took k1's share), in one or two upstream calls.
   expect(results.filter((result) => result.ok && result.provider === 'a')).toHaveLength(30);
@@ -83,11 +85,16 @@ async function untilK1Usable(stage: ChaosStage): Promise<void> {
   if (last?.until !== undefined) await sleep(Math.max(0, last.until - Date.now()) + 20);
 }
 
-function expectBreakerUntouched(stage: ChaosStage, provider: string): void {
+/**
+ * A's breaker not tripped: closed, never moved. With `allKeysLimited`, RELIABILITY.md allows the 429s
+ * to count as failures (a 429 is a key's problem "unless every key of the provider gets it"); with a
+ * healthy key left they must not count at all.
+ */
+function expectBreakerUntouched(stage: ChaosStage, provider: string, allKeysLimited = false): void {
   const stats = stage.state.breakers.get(provider, MODEL).stats();
   expect(stats.state).toBe('closed');
   expect(stats.transitions).toHaveLength(0);
-  expect(stats.totalFailures).toBe(0);
+  if (!allKeysLimited) expect(stats.totalFailures).toBe(0);
   expect(
     stage.eventsOf(CortexEvent.CircuitStateChanged).filter((event) => event.provider === provider),
   ).toHaveLength(0);
@@ -115,7 +122,9 @@ describe('S8 429 with hints (OpenAI-style provider A, keys k1 and k2, then B)', 
     // next whole second after now + 700 ms (between 700 and 1700 ms away).
     await untilK1Usable(stage);
     const { rests } = await hintRound(stage, 'retry_after_date', HINT_MS + 1000 + 150);
-    rests.forEach((rest) => expect(rest.until! % 1000).toBe(0));
+    // The rest ends at the date's whole second (plus the few ms between reading the hint and resting
+    // the key, as the hint is read relative to its arrival).
+    rests.forEach((rest) => expect(rest.until! % 1000).toBeLessThan(50));
 
     // B was never needed, and 429s never counted against A's breaker.
     expect(stage.simulator.requests({ provider: 'b' })).toHaveLength(0);
@@ -139,7 +148,7 @@ describe('S8 429 with hints (OpenAI-style provider A, keys k1 and k2, then B)', 
     expect(Math.max(...next.map((result) => result.latencyMs))).toBeLessThan(300);
     expect(simulator.requests({ provider: 'a' }).length).toBe(aBefore);
     expect(stage.eventsOf(CortexEvent.RetryScheduled)).toHaveLength(0);
-    expectBreakerUntouched(stage, 'a');
+    expectBreakerUntouched(stage, 'a', true);
   });
 
   it('with A the last usable option, sleeps a hint that fits the deadline but never one that does not', async () => {
@@ -176,7 +185,7 @@ describe('S8 429 with hints (OpenAI-style provider A, keys k1 and k2, then B)', 
     } finally {
       b.reset();
     }
-    expectBreakerUntouched(stage, 'a');
+    expectBreakerUntouched(stage, 'a', true);
   });
 });
 
@@ -203,7 +212,7 @@ describe('S8 429 with Gemini RetryInfo (google.rpc.RetryInfo.retryDelay in the b
       rules: [{ status: 429, keys: [G1], hint: 'retry_info', hint_ms: HINT_MS }],
     });
     const since = Date.now();
-    const results = await runLoad(() => callChat(openai), { total: 30, concurrency: 4, ratePerSecond: 30 });
+    const results = await runLoad(() => callChat(openai), { total: 30, concurrency: 1, ratePerSecond: 30 });
     expect(results.filter((result) => result.ok && result.provider === 'gemini')).toHaveLength(30);
     expect(stage.eventsOf(CortexEvent.RetryScheduled)).toHaveLength(0);
     expect(Math.max(...results.map((result) => result.latencyMs))).toBeLessThan(HINT_MS / 2);

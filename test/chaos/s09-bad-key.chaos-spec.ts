@@ -131,7 +131,7 @@ describe('S9 bad key: every key of the only provider rejected', () => {
     const results = await runLoad(() => callChat(openai), { total: 20, concurrency: 2 });
     results.forEach(expect503WithRetryAfter);
     expect(results.every((result) => result.route === 'a=no_key' && result.attempts === 0)).toBe(true);
-    expect(Math.max(...results.map((result) => result.latencyMs))).toBeLessThan(100);
+    expect(Math.max(...results.map((result) => result.latencyMs))).toBeLessThan(250);
     // Each key was presented exactly once in all (by the first request); nothing since.
     expect(simulator.requests({ provider: 'a' }).length).toBe(before);
     expect(simulator.requests({ provider: 'a', key: KEYS[0] })).toHaveLength(1);

@@ -17,7 +17,11 @@ export interface StreamResult extends ClientResult {
 }
 
 /** One streaming request through the official SDK; never throws, the result says what happened. */
-export async function callChatStream(openai: OpenAI, content = 'hello'): Promise<StreamResult> {
+export async function callChatStream(
+  openai: OpenAI,
+  content = 'hello',
+  model = 'chat',
+): Promise<StreamResult> {
   const startedAt = Date.now();
   const started = performance.now();
   let contentChunks = 0;
@@ -26,7 +30,7 @@ export async function callChatStream(openai: OpenAI, content = 'hello'): Promise
   let headers: Headers | undefined;
   try {
     const { data, response } = await openai.chat.completions
-      .create({ model: 'chat', messages: [{ role: 'user', content }], stream: true })
+      .create({ model, messages: [{ role: 'user', content }], stream: true })
       .withResponse();
     headers = response.headers;
     for await (const chunk of data) {

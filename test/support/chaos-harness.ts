@@ -26,7 +26,13 @@ export const COMPRESSED_PROFILE = {
   },
   retry: {
     rate_limit: { max_attempts: 3, base_delay_ms: 50, max_delay_ms: 1000, multiplier: 2, jitter: 'full' },
-    network: { max_attempts: 3, base_delay_ms: 50, max_delay_ms: 1000, multiplier: 1.5, jitter: 'decorrelated' },
+    network: {
+      max_attempts: 3,
+      base_delay_ms: 50,
+      max_delay_ms: 1000,
+      multiplier: 1.5,
+      jitter: 'decorrelated',
+    },
     server_error: { max_attempts: 3, base_delay_ms: 50, max_delay_ms: 1000, multiplier: 2, jitter: 'equal' },
     budget: { ratio: 0.2, min_per_second: 3 },
   },
@@ -82,7 +88,8 @@ export async function startChaosStage(options: ChaosOptions = {}): Promise<Chaos
   });
   const events: ChaosStage['events'] = [];
   const emitter = gateway.app.get(EventEmitter2);
-  for (const name of Object.values(CortexEvent)) emitter.on(name, (payload: unknown) => events.push({ name, payload }));
+  for (const name of Object.values(CortexEvent))
+    emitter.on(name, (payload: unknown) => events.push({ name, payload }));
   return {
     simulator,
     gateway,
@@ -98,12 +105,14 @@ export async function startChaosStage(options: ChaosOptions = {}): Promise<Chaos
   };
 }
 
-function mergeSections(base: Record<string, unknown>, override: Record<string, unknown>): Record<string, unknown> {
+function mergeSections(
+  base: Record<string, unknown>,
+  override: Record<string, unknown>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(override)) {
     const current = out[key];
-    out[key] =
-      isPlainObject(current) && isPlainObject(value) ? mergeSections(current, value) : (value as Record<string, unknown>);
+    out[key] = isPlainObject(current) && isPlainObject(value) ? mergeSections(current, value) : value;
   }
   return out;
 }
