@@ -5,11 +5,14 @@ const os = require('node:os');
 const { join } = require('node:path');
 const { runOverhead, overheadTable, pinned, DURATION_S, ROUNDS } = require('./overhead');
 const { runResilienceDecisions } = require('./resilience-decisions');
+const { runDlqStoreBench } = require('./dlq-store');
 
 async function main() {
   const started = new Date();
   process.stderr.write('bench: resilience decisions per request (closed state)...\n');
   const decisions = await runResilienceDecisions();
+  process.stderr.write('bench: dead letter store writes...\n');
+  const dlq = await runDlqStoreBench({ records: Number(process.env.BENCH_DLQ_RECORDS ?? 20000) });
   process.stderr.write('bench: overhead (direct vs through Cortex)...\n');
   const overhead = await runOverhead();
   const ratio = (mode, connections, key) => {
@@ -39,6 +42,18 @@ async function main() {
     `| adapter call alone | ${decisions.adapterOnly.usPerCall.toFixed(2)} |`,
     `| through RequestRouter.complete | ${decisions.routed.usPerCall.toFixed(2)} |`,
     `| **resilience decisions** (target < 20 µs) | **${decisions.perRequestUs.toFixed(2)}** |`,
+    '',
+    '## Dead letter queue: SQLite store writes',
+    '',
+    `${dlq.records} records of ${dlq.recordBytes} bytes written one at a time as the gateway does (each \`add\` its own`,
+    `transaction with the eviction beyond max_size ${dlq.maxSize}), WAL mode, \`node bench/dlq-store.js\`.`,
+    'NORMAL is the default: durable across a killed process (tested with SIGKILL); FULL also across power loss.',
+    '',
+    '| synchronous | records/s | p50 ms | p99 ms | max ms |',
+    '|---|---:|---:|---:|---:|',
+    ...dlq.results.map(
+      (r) => `| ${r.synchronous} | ${r.recordsPerSecond} | ${r.p50Ms} | ${r.p99Ms} | ${r.maxMs} |`,
+    ),
     '',
     '## Overhead: Cortex against calling the simulator directly',
     '',

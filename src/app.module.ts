@@ -1,11 +1,13 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
+import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
 import { CommonModule } from './common/common.module';
 import { OpenAiExceptionFilter } from './gateway/openai-exception.filter';
 import { ConfigModule } from './config/config.module';
 import type { CortexConfig } from './config/config.schema';
+import { DeadLetterModule } from './dead-letter/dead-letter.module';
 import { GatewayModule } from './gateway/gateway.module';
 import { loggerOptions } from './telemetry/logger-options';
 
@@ -20,7 +22,9 @@ export class AppModule {
         EventEmitterModule.forRoot({ wildcard: false, maxListeners: 50 }),
         CommonModule,
         LoggerModule.forRoot(loggerOptions(config.runtime.log_level)),
+        ScheduleModule.forRoot(),
         GatewayModule,
+        DeadLetterModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: OpenAiExceptionFilter }],
     };

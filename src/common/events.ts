@@ -18,6 +18,11 @@ export enum CortexEvent {
   FallbackTaken = 'fallback.taken',
   RequestSucceeded = 'request.succeeded',
   RequestFailed = 'request.failed',
+  DlqItemAdded = 'dlq.item_added',
+  DlqItemsEvicted = 'dlq.items_evicted',
+  DlqItemsExpired = 'dlq.items_expired',
+  DlqItemReplayed = 'dlq.item_replayed',
+  DlqWriteFailed = 'dlq.write_failed',
 }
 
 export interface CircuitStateChangedEvent {
@@ -71,6 +76,33 @@ export interface RequestOutcomeEvent {
   message?: string;
   /** On request.failed: the error about to be answered; a listener may stamp `dlqId` on it. */
   error?: GatewayError;
+  /** On request.failed: the validated request body, for the dead letter queue (never headers). */
+  request?: Record<string, unknown>;
+}
+
+export interface DlqItemEvent {
+  id: string;
+  failureClass: FailureClass;
+  providers: string[];
+  at: number;
+}
+
+export interface DlqCountEvent {
+  count: number;
+  at: number;
+}
+
+export interface DlqReplayedEvent {
+  id: string;
+  outcome: 'success' | 'failure';
+  failureClass?: FailureClass;
+  at: number;
+}
+
+export interface DlqWriteFailedEvent {
+  requestId: string;
+  message: string;
+  at: number;
 }
 
 export interface CortexEventMap {
@@ -82,6 +114,11 @@ export interface CortexEventMap {
   [CortexEvent.FallbackTaken]: FallbackTakenEvent;
   [CortexEvent.RequestSucceeded]: RequestOutcomeEvent;
   [CortexEvent.RequestFailed]: RequestOutcomeEvent;
+  [CortexEvent.DlqItemAdded]: DlqItemEvent;
+  [CortexEvent.DlqItemsEvicted]: DlqCountEvent;
+  [CortexEvent.DlqItemsExpired]: DlqCountEvent;
+  [CortexEvent.DlqItemReplayed]: DlqReplayedEvent;
+  [CortexEvent.DlqWriteFailed]: DlqWriteFailedEvent;
 }
 
 /** EventEmitter2 with the payload type checked against the event name. */

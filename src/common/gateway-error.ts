@@ -4,7 +4,9 @@ import type { FailureClass } from './failure-class';
 export type OpenAiErrorType =
   | 'invalid_request_error'
   | 'authentication_error'
+  | 'permission_error'
   | 'not_found_error'
+  | 'conflict_error'
   | 'rate_limit_error'
   | 'upstream_error'
   | 'service_unavailable'

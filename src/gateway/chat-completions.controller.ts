@@ -10,6 +10,7 @@ import { ClientAuthGuard } from './client-auth.guard';
 import { ClientRateLimitGuard } from './client-rate-limit.guard';
 import { setRoutingHeaders } from './routing-headers';
 import { sseEvents } from './sse-events';
+import { traceIdOf } from '../telemetry/traceparent';
 
 /** POST /v1/chat/completions, JSON and SSE (CONTRACT §2). */
 @Controller('v1')
@@ -48,6 +49,8 @@ export class ChatCompletionsController {
       stream: true,
       attempts: routed.attempts,
       startedAt: scope.startedAt,
+      traceId: traceIdOf(reply),
+      body,
     };
     // Fastify pipes the Readable into the socket: backpressure pauses the generator, and a closed
     // socket destroys it, which returns the upstream iterator and so aborts the upstream request.

@@ -13,6 +13,8 @@ export interface FinishedRequest {
   attempts: readonly AttemptRecord[];
   startedAt: number;
   traceId?: string;
+  /** The request body as validated (for the dead letter queue on failure). */
+  body?: unknown;
 }
 
 /**
@@ -38,6 +40,7 @@ export class RequestOutcomes {
       status: error.status,
       message: error.message,
       error,
+      request: isObject(request.body) ? request.body : undefined,
     });
   }
 
@@ -52,4 +55,8 @@ export class RequestOutcomes {
       durationMs: Math.round((this.clock.monotonic() - request.startedAt) * 100) / 100,
     };
   }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

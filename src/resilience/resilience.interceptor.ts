@@ -5,6 +5,7 @@ import { catchError, from, mergeMap, type Observable, tap, throwError } from 'rx
 import { Clock } from '../common/clock';
 import { ClientDisconnectedError } from '../common/request-aborted';
 import type { RequestContext } from '../common/request-context';
+import { traceIdOf } from '../telemetry/traceparent';
 import type { AttemptRecord } from './attempt-record';
 import { ChainFailedError } from './chain-failed.error';
 import { RequestOutcomes } from './request-outcomes.service';
@@ -58,6 +59,7 @@ export class ResilienceInterceptor implements NestInterceptor {
       attempts,
       startedAt: scope.startedAt,
       traceId: traceIdOf(reply),
+      body: request.body,
     });
     return next.handle().pipe(
       tap((value) => {
@@ -96,9 +98,4 @@ function modelOf(body: unknown): string | undefined {
 
 function isStream(body: unknown): boolean {
   return (body as { stream?: unknown } | null)?.stream === true;
-}
-
-function traceIdOf(reply: FastifyReply): string | undefined {
-  const traceparent = reply.getHeader('traceparent');
-  return typeof traceparent === 'string' ? traceparent.slice(3, 35) : undefined;
 }

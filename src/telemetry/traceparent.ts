@@ -20,7 +20,8 @@ export function currentTraceparent(incoming: string | string[] | undefined): str
   return `00-${randomBytes(16).toString('hex')}-${spanId}-01`;
 }
 
-/** The trace id part of a traceparent, for logs and the dead letter queue. */
-export function traceIdOf(traceparent: string): string {
-  return traceparent.slice(3, 35);
+/** The trace id of the response's traceparent header, for logs, events and the dead letter queue. */
+export function traceIdOf(reply: { getHeader(name: string): unknown }): string | undefined {
+  const traceparent = reply.getHeader('traceparent');
+  return typeof traceparent === 'string' ? traceparent.slice(3, 35) : undefined;
 }

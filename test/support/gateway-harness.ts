@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import OpenAI from 'openai';
 import { createApp } from '../../src/app.factory';
@@ -19,8 +22,13 @@ export async function startGateway(
   raw: Record<string, unknown>,
   clientKey = 'no-key',
 ): Promise<RunningGateway> {
-  // Only the log level comes from the environment (silent unless a developer asks for logs).
-  const config = parseConfig(raw, { LOG_LEVEL: process.env.LOG_LEVEL });
+  // Only the log level comes from the environment (silent unless a developer asks for logs). Each
+  // gateway gets its own data directory, so the SQLite dead letter queue of one test never leaks
+  // into another (or into the repository's ./data).
+  const config = parseConfig(raw, {
+    LOG_LEVEL: process.env.LOG_LEVEL,
+    CORTEX_DATA_DIR: mkdtempSync(join(tmpdir(), 'cortex-test-data-')),
+  });
   const app = await createApp(config);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
