@@ -7,6 +7,7 @@ import { ProvidersModule } from '../providers/providers.module';
 import { ResilienceModule } from '../resilience/resilience.module';
 import { DeadLetterService } from './dead-letter.service';
 import { DlqBulkReplayService } from './dlq-bulk-replay.service';
+import { DlqMetricsListener } from './dlq-metrics.listener';
 import { DlqReplayService } from './dlq-replay.service';
 import { DLQ_STORE, type DlqStore } from './dlq-store';
 import { DlqController } from './dlq.controller';
@@ -52,6 +53,7 @@ function createStore(config: CortexConfig, clock: Clock): DlqStore {
     DeadLetterService,
     DlqReplayService,
     DlqBulkReplayService,
+    DlqMetricsListener,
   ],
   exports: [DeadLetterService, DLQ_STORE],
 })
