@@ -23,6 +23,11 @@ export enum CortexEvent {
   DlqItemsExpired = 'dlq.items_expired',
   DlqItemReplayed = 'dlq.item_replayed',
   DlqWriteFailed = 'dlq.write_failed',
+  HealthChecked = 'health.checked',
+  DegradationLevelChanged = 'degradation.level_changed',
+  RequestShed = 'request.shed',
+  AlertRaised = 'alert.raised',
+  AlertResolved = 'alert.resolved',
 }
 
 export interface CircuitStateChangedEvent {
@@ -105,6 +110,57 @@ export interface DlqWriteFailedEvent {
   at: number;
 }
 
+/** One deployment's health as the scheduled check saw it (probe fused with real traffic). */
+export interface DeploymentHealth {
+  /** `provider/model` */
+  name: string;
+  provider: string;
+  model: string;
+  healthy: boolean;
+  /** Why not healthy: circuit_open, no_key, probe_failed:<class>, low_success_rate, ... */
+  reason?: string;
+  probeLatencyMs?: number;
+  /** Real traffic over the recent window: share of successful attempts, and p95 latency. */
+  successRate?: number;
+  p95LatencyMs?: number;
+}
+
+export interface HealthCheckedEvent {
+  at: number;
+  deployments: DeploymentHealth[];
+  /** healthy deployments / all deployments (0..1); 0 when none is configured. */
+  healthyShare: number;
+  durationMs: number;
+}
+
+export type DegradationLevel = 'healthy' | 'minor_issues' | 'major_issues' | 'critical' | 'emergency';
+
+export interface DegradationLevelChangedEvent {
+  from: DegradationLevel;
+  to: DegradationLevel;
+  /** `computed` from the healthy share, or `forced` by an operator (with its expiry). */
+  cause: 'computed' | 'forced' | 'force_expired' | 'force_cleared';
+  healthyShare?: number;
+  at: number;
+}
+
+export interface RequestShedEvent {
+  tier: ClientTier;
+  level: DegradationLevel;
+  reason: 'acceptance' | 'concurrency_limit' | 'cache_only';
+  at: number;
+}
+
+export interface AlertEvent {
+  id: string;
+  rule: string;
+  severity: 'info' | 'warning' | 'critical';
+  /** e.g. the breaker or provider the alert is about. */
+  subject?: string;
+  message: string;
+  at: number;
+}
+
 export interface CortexEventMap {
   [CortexEvent.CircuitStateChanged]: CircuitStateChangedEvent;
   [CortexEvent.RetryScheduled]: RetryScheduledEvent;
@@ -119,6 +175,11 @@ export interface CortexEventMap {
   [CortexEvent.DlqItemsExpired]: DlqCountEvent;
   [CortexEvent.DlqItemReplayed]: DlqReplayedEvent;
   [CortexEvent.DlqWriteFailed]: DlqWriteFailedEvent;
+  [CortexEvent.HealthChecked]: HealthCheckedEvent;
+  [CortexEvent.DegradationLevelChanged]: DegradationLevelChangedEvent;
+  [CortexEvent.RequestShed]: RequestShedEvent;
+  [CortexEvent.AlertRaised]: AlertEvent;
+  [CortexEvent.AlertResolved]: AlertEvent;
 }
 
 /** EventEmitter2 with the payload type checked against the event name. */

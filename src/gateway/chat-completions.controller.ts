@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { Body, Controller, HttpCode, Post, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { TrafficGauge } from '../common/traffic-gauge';
 import type { ChatCompletion } from '../providers/chat.types';
 import { RequestOutcomes } from '../resilience/request-outcomes.service';
 import { RequestRouter } from '../resilience/request-router.service';
@@ -20,6 +21,7 @@ export class ChatCompletionsController {
   constructor(
     private readonly router: RequestRouter,
     private readonly outcomes: RequestOutcomes,
+    private readonly traffic: TrafficGauge,
   ) {}
 
   @Post('chat/completions')
@@ -56,6 +58,8 @@ export class ChatCompletionsController {
     // socket destroys it, which returns the upstream iterator and so aborts the upstream request.
     return Readable.from(
       sseEvents(routed, {
+        opened: () => this.traffic.openStreams++,
+        closed: () => this.traffic.openStreams--,
         succeeded: () => this.outcomes.succeeded(finished),
         failed: (error) => this.outcomes.failed(finished, error),
       }),

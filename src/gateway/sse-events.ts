@@ -7,6 +7,8 @@ import type { RoutedStream } from '../resilience/request-router.service';
 const DONE = 'data: [DONE]\n\n';
 
 export interface StreamOutcome {
+  opened(): void;
+  closed(): void;
   succeeded(): void;
   /** Awaited before the error event is written, so the event can carry the DLQ id. */
   failed(error: GatewayError): Promise<void>;
@@ -18,6 +20,7 @@ export interface StreamOutcome {
  * ends the stream with one in-band error event and [DONE], never with a silent clean end.
  */
 export async function* sseEvents(routed: RoutedStream, outcome?: StreamOutcome): AsyncGenerator<string> {
+  outcome?.opened();
   try {
     for (const chunk of routed.head) yield `data: ${JSON.stringify(chunk)}\n\n`;
     for (;;) {
@@ -34,6 +37,7 @@ export async function* sseEvents(routed: RoutedStream, outcome?: StreamOutcome):
     yield `data: ${JSON.stringify(failure.toBody())}\n\n`;
     yield DONE;
   } finally {
+    outcome?.closed();
     await routed.tail.return?.(undefined);
     routed.release();
   }

@@ -32,8 +32,10 @@ export interface AttemptOptions {
   signal: AbortSignal;
   /** The client asked for `stream_options.include_usage`. */
   includeUsage: boolean;
-  /** Per-attempt overrides of the provider's timeouts (degradation may shorten them). */
+  /** Per-attempt overrides of the provider's timeouts. */
   timeouts?: Partial<AttemptTimeouts>;
+  /** Scales every timeout of this attempt (degradation's reduce_timeouts); default 1. */
+  timeoutFactor?: number;
 }
 
 export interface AttemptTimeouts {
@@ -95,7 +97,10 @@ export class ProviderAdapter {
       stream: false,
     });
     const scope = this.enter(options.signal);
-    scope.arm('attempt', options.timeouts?.attemptMs ?? this.config.timeout_ms);
+    scope.arm(
+      'attempt',
+      scaled(options.timeouts?.attemptMs ?? this.config.timeout_ms, options.timeoutFactor),
+    );
     try {
       const response = await this.send(spec, scope.signal);
       if (response.statusCode < 200 || response.statusCode >= 300) throw await this.failure(response);
@@ -119,8 +124,11 @@ export class ProviderAdapter {
       stream: true,
     });
     const scope = this.enter(options.signal);
-    const idleMs = options.timeouts?.idleMs ?? this.config.idle_timeout_ms;
-    scope.arm('first_token', options.timeouts?.firstTokenMs ?? this.config.first_token_timeout_ms);
+    const idleMs = scaled(options.timeouts?.idleMs ?? this.config.idle_timeout_ms, options.timeoutFactor);
+    scope.arm(
+      'first_token',
+      scaled(options.timeouts?.firstTokenMs ?? this.config.first_token_timeout_ms, options.timeoutFactor),
+    );
     let body: Dispatcher.ResponseData['body'] | undefined;
     let decoder: StreamDecoder | undefined;
     try {
@@ -234,6 +242,10 @@ export class ProviderAdapter {
       includeUsage: options.includeUsage,
     };
   }
+}
+
+function scaled(ms: number, factor = 1): number {
+  return factor === 1 ? ms : Math.max(1, Math.round(ms * factor));
 }
 
 function parseJson(text: string): unknown {

@@ -21,6 +21,8 @@ import { hedgedRace } from './hedged-race';
 import { ResiliencePolicies, type ResiliencePolicy } from './resilience-policies.service';
 import { ResilienceState } from './resilience-state.service';
 import { RequestRun } from './request-run';
+import { RoutingAdjustments } from './routing-adjustments';
+import type { DeploymentConfig } from '../config/config.schema';
 import { type AttemptTarget, DeploymentAttempts, type Served } from './deployment-attempts';
 
 export interface RoutedCompletion {
@@ -60,6 +62,7 @@ export class RequestRouter {
     private readonly clock: Clock,
     private readonly random: RandomSource,
     @Inject(CORTEX_CONFIG) private readonly config: CortexConfig,
+    private readonly adjustments: RoutingAdjustments,
   ) {}
 
   async complete(
@@ -77,6 +80,7 @@ export class RequestRouter {
             apiKey: target.apiKey,
             signal: target.signal,
             includeUsage: false,
+            timeoutFactor: this.adjustments.timeoutFactor,
           }),
         run.policy.hedging.enabled,
       );
@@ -145,7 +149,8 @@ export class RequestRouter {
   }
 
   private startRun(request: ChatRequest, context: RequestContext, policy?: ResiliencePolicy): RequestRun {
-    const chain = this.catalog.resolve(request.model);
+    let chain = this.catalog.resolve(request.model);
+    if (this.adjustments.preferFastProviders && chain.length > 2) chain = this.fastestFirst(chain);
     return new RequestRun(
       request,
       context,
@@ -153,6 +158,22 @@ export class RequestRouter {
       chain,
       this.clock,
     );
+  }
+
+  /**
+   * prefer_fast_providers: the chain ordered by observed median latency, fastest first; deployments
+   * without samples keep their place after those with, and the configured last resort stays last.
+   */
+  private fastestFirst(chain: readonly DeploymentConfig[]): DeploymentConfig[] {
+    const lastResort = chain[chain.length - 1];
+    const latency = (deployment: DeploymentConfig): number =>
+      this.state.latency(deployment.provider, deployment.model).quantile(0.5, 5) ?? Number.POSITIVE_INFINITY;
+    const ordered = chain
+      .slice(0, -1)
+      .map((deployment, index) => ({ deployment, index, ms: latency(deployment) }))
+      .sort((a, b) => a.ms - b.ms || a.index - b.index)
+      .map((entry) => entry.deployment);
+    return [...ordered, lastResort];
   }
 
   /** Walks the chain; with `hedge` (non-stream only: never after a commit point) slow deployments get a twin. */

@@ -1,8 +1,9 @@
 import { Readable } from 'node:stream';
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { catchError, from, mergeMap, type Observable, tap, throwError } from 'rxjs';
+import { catchError, finalize, from, mergeMap, type Observable, tap, throwError } from 'rxjs';
 import { Clock } from '../common/clock';
+import { TrafficGauge } from '../common/traffic-gauge';
 import { ClientDisconnectedError } from '../common/request-aborted';
 import type { RequestContext } from '../common/request-context';
 import { traceIdOf } from '../telemetry/traceparent';
@@ -39,6 +40,7 @@ export class ResilienceInterceptor implements NestInterceptor {
     private readonly policies: ResiliencePolicies,
     private readonly outcomes: RequestOutcomes,
     private readonly clock: Clock,
+    private readonly traffic: TrafficGauge,
   ) {}
 
   intercept(execution: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -52,6 +54,7 @@ export class ResilienceInterceptor implements NestInterceptor {
       startedAt: this.clock.monotonic(),
     };
     request.resilience = scope;
+    this.traffic.inFlight++;
     const finished = (attempts: readonly AttemptRecord[]) => ({
       context: scope.context,
       model: model ?? '',

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ProvidersModule } from '../providers/providers.module';
 import { DeploymentAttempts } from './deployment-attempts';
+import { RoutingAdjustments } from './routing-adjustments';
 import { RequestOutcomes } from './request-outcomes.service';
 import { RequestRouter } from './request-router.service';
 import { ResilienceInterceptor } from './resilience.interceptor';
@@ -16,11 +17,19 @@ import { ResilienceState } from './resilience-state.service';
   providers: [
     ResiliencePolicies,
     ResilienceState,
+    RoutingAdjustments,
     DeploymentAttempts,
     RequestRouter,
     RequestOutcomes,
     ResilienceInterceptor,
   ],
-  exports: [ResiliencePolicies, ResilienceState, RequestRouter, RequestOutcomes, ResilienceInterceptor],
+  exports: [
+    ResiliencePolicies,
+    ResilienceState,
+    RoutingAdjustments,
+    RequestRouter,
+    RequestOutcomes,
+    ResilienceInterceptor,
+  ],
 })
 export class ResilienceModule {}
