@@ -76,6 +76,7 @@ export class ResilienceInterceptor implements NestInterceptor {
           mergeMap(() => throwError(() => error)),
         );
       }),
+      finalize(() => this.traffic.inFlight--),
     );
   }
 }
