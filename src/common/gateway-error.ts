@@ -1,4 +1,4 @@
-import type { FailureClass } from './failure-class';
+import { FailureClass } from './failure-class';
 
 /** The `error.type` values of CONTRACT §2. */
 export type OpenAiErrorType =
@@ -84,6 +84,15 @@ export class GatewayError extends Error {
     return new GatewayError(429, 'rate_limit_error', 'Rate limit reached for this client key; retry later.', {
       code: 'rate_limit_exceeded',
       retryAfterSeconds,
+    });
+  }
+
+  /** Load shed by degradation (CONTRACT §2: 503 with Retry-After); the request never went upstream. */
+  static shed(message: string, retryAfterSeconds: number): GatewayError {
+    return new GatewayError(503, 'service_unavailable', message, {
+      code: 'load_shed',
+      retryAfterSeconds,
+      failureClass: FailureClass.Shed,
     });
   }
 

@@ -182,6 +182,15 @@ const degradationSchema = z.strictObject({
     })
     .prefault({}),
   retry_after_seconds: positiveInt.default(60),
+  /** limit_concurrent_requests (critical and worse): client requests in flight beyond this answer 503. */
+  max_concurrent_requests: positiveInt.default(64),
+  /** cache_responses: answers of deterministic requests (temperature 0), kept this long, within this memory. */
+  cache: z
+    .strictObject({
+      ttl_seconds: positiveInt.default(300),
+      max_bytes: positiveInt.default(16 * 1024 * 1024),
+    })
+    .prefault({}),
 });
 
 const alertRuleSchema = z.strictObject({

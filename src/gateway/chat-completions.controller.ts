@@ -2,6 +2,8 @@ import { Readable } from 'node:stream';
 import { Body, Controller, HttpCode, Post, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { TrafficGauge } from '../common/traffic-gauge';
+import { DegradationCacheInterceptor } from '../degradation/degradation-cache.interceptor';
+import { LoadSheddingGuard } from '../degradation/load-shedding.guard';
 import type { ChatCompletion } from '../providers/chat.types';
 import { RequestOutcomes } from '../resilience/request-outcomes.service';
 import { RequestRouter } from '../resilience/request-router.service';
@@ -15,8 +17,8 @@ import { traceIdOf } from '../telemetry/traceparent';
 
 /** POST /v1/chat/completions, JSON and SSE (CONTRACT §2). */
 @Controller('v1')
-@UseGuards(ClientAuthGuard, ClientRateLimitGuard)
-@UseInterceptors(ResilienceInterceptor)
+@UseGuards(ClientAuthGuard, ClientRateLimitGuard, LoadSheddingGuard)
+@UseInterceptors(DegradationCacheInterceptor, ResilienceInterceptor)
 export class ChatCompletionsController {
   constructor(
     private readonly router: RequestRouter,

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DegradationModule } from '../degradation/degradation.module';
 import { ProvidersModule } from '../providers/providers.module';
 import { ResilienceModule } from '../resilience/resilience.module';
 import { ChatCompletionsController } from './chat-completions.controller';
@@ -8,7 +9,7 @@ import { ModelsController } from './models.controller';
 
 /** The client-facing OpenAI-compatible API. */
 @Module({
-  imports: [ProvidersModule, ResilienceModule],
+  imports: [ProvidersModule, ResilienceModule, DegradationModule],
   controllers: [ChatCompletionsController, ModelsController],
   providers: [ClientAuthGuard, ClientRateLimitGuard],
 })

@@ -116,6 +116,7 @@ export class RequestRouter {
             apiKey: target.apiKey,
             signal: target.signal,
             includeUsage,
+            timeoutFactor: this.adjustments.timeoutFactor,
           })
           [Symbol.asyncIterator]();
         const head: ChatCompletionChunk[] = [];
