@@ -9,6 +9,7 @@ import { ConfigModule } from './config/config.module';
 import type { CortexConfig } from './config/config.schema';
 import { DeadLetterModule } from './dead-letter/dead-letter.module';
 import { GatewayModule } from './gateway/gateway.module';
+import { MonitoringModule } from './monitoring/monitoring.module';
 import { loggerOptions } from './telemetry/logger-options';
 
 /** The root module: configuration first, then each concern in its own module. */
@@ -25,6 +26,7 @@ export class AppModule {
         ScheduleModule.forRoot(),
         GatewayModule,
         DeadLetterModule,
+        MonitoringModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: OpenAiExceptionFilter }],
     };

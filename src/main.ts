@@ -3,6 +3,7 @@ import { stopTracing } from './tracing';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.factory';
 import { ConfigError, loadConfig } from './config/config.loader';
+import { LifecycleService } from './monitoring/lifecycle.service';
 
 async function main(): Promise<void> {
   let loaded;
@@ -32,6 +33,8 @@ async function main(): Promise<void> {
   const shutdown = (signal: string): void => {
     if (stopping) process.exit(1);
     stopping = true;
+    // Readiness answers 503 from now on, so Kubernetes stops sending traffic while we drain.
+    app.get(LifecycleService).markDraining();
     logger.log(`${signal}: draining for up to ${config.server.shutdown_grace_ms} ms`);
     setTimeout(() => {
       logger.warn('grace period over: closing the remaining connections');

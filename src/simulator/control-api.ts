@@ -121,5 +121,7 @@ function requestFilter(query: string): RequestFilter {
   if (key) filter.key = key;
   const since = Number(params.get('since') ?? NaN);
   if (Number.isFinite(since)) filter.since = since;
+  // Over HTTP every request is listed unless a caller asks for chat traffic only (?probes=false).
+  filter.includeProbes = params.get('probes') !== 'false';
   return filter;
 }

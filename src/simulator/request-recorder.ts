@@ -39,6 +39,11 @@ export interface RecordedRequest {
 
 export interface RequestFilter {
   provider?: string;
+  /**
+   * Health-check reads (GET model lists, tags, version, `/`) are left out unless this is true: a
+   * gateway probes its upstreams on a schedule, and tests count the traffic its clients caused.
+   */
+  includeProbes?: boolean;
   /** Records that arrived at or after this epoch-ms instant. */
   since?: number;
   key?: string;
@@ -80,6 +85,7 @@ export class RequestRecorder {
     for (let i = 0; i < this.size; i++) {
       const record = this.ring[(this.start + i) % this.capacity]!;
       if (filter.provider !== undefined && record.provider !== filter.provider) continue;
+      if (!filter.includeProbes && record.method !== 'POST') continue;
       if (filter.since !== undefined && record.time < filter.since) continue;
       if (filter.key !== undefined && record.key !== filter.key) continue;
       out.push({ ...record });

@@ -37,7 +37,7 @@ describe('simulator with the cohere-ai SDK', () => {
     expect(text.text.split(' ')).toHaveLength(12);
     expect(response.usage!.billedUnits).toEqual({ inputTokens: 7, outputTokens: 12 });
     expect(response.usage!.tokens).toEqual({ inputTokens: 7 + COHERE_TEMPLATE_TOKENS, outputTokens: 12 });
-    expect(sim.requests()[0]).toMatchObject({
+    expect(sim.requests({ includeProbes: true })[0]).toMatchObject({
       key: 'co-test-simulator-0004',
       model: 'command-a-03-2025',
       path: '/cohere/v2/chat',
@@ -108,6 +108,6 @@ describe('simulator with the cohere-ai SDK', () => {
   it('lists models on /v1/models', async () => {
     const list = await client().models.list();
     expect(list.models.map((m) => m.name)).toEqual(['command-a-03-2025', 'command-r-08-2024']);
-    expect(sim.requests()[0].path).toBe('/cohere/v1/models');
+    expect(sim.requests({ includeProbes: true })[0].path).toBe('/cohere/v1/models');
   });
 });

@@ -66,7 +66,7 @@ describe('simulator control API and request records', () => {
       headers: { authorization: 'Bearer bad' },
     });
     expect(answer.status).toBe(401);
-    expect(sim.requests({ provider: 'c' })).toHaveLength(1);
+    expect(sim.requests({ includeProbes: true, provider: 'c' })).toHaveLength(1);
     expect((await control('/providers', 'POST', { name: 'd', flavour: 'mistral' })).status).toBe(400);
   });
 
@@ -117,7 +117,7 @@ describe('simulator control API and request records', () => {
       traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
       'x-cortex-attempt': '2',
     });
-    const [record] = sim.requests({ provider: 'openai' });
+    const [record] = sim.requests({ includeProbes: true, provider: 'openai' });
     expect(record).toMatchObject({
       provider: 'openai',
       flavour: 'openai',
@@ -144,21 +144,21 @@ describe('simulator control API and request records', () => {
     await new Promise((resolve) => setTimeout(resolve, 5));
     await chat('b');
     await chat('b');
-    expect(sim.requests({ since: middle + 1 })).toHaveLength(2);
+    expect(sim.requests({ includeProbes: true, since: middle + 1 })).toHaveLength(2);
     const viaHttp = JSON.parse((await control(`/requests?provider=b&since=${middle + 1}`)).body) as {
       requests: unknown[];
     };
     expect(viaHttp.requests).toHaveLength(2);
-    expect(sim.requests({ provider: 'openai' })).toHaveLength(1);
+    expect(sim.requests({ includeProbes: true, provider: 'openai' })).toHaveLength(1);
     expect((await control('/requests', 'DELETE')).status).toBe(200);
-    expect(sim.requests()).toEqual([]);
+    expect(sim.requests({ includeProbes: true })).toEqual([]);
   });
 
   it('resets to the start-up profiles and clears records', async () => {
     await sim.setFaults('b', {});
     await chat('b');
     expect((await control('/reset', 'POST')).status).toBe(200);
-    expect(sim.requests()).toEqual([]);
+    expect(sim.requests({ includeProbes: true })).toEqual([]);
     expect(sim.faults('b')).toEqual({ latency_ms: 1, rules: [{ action: 'error', status: 503, first_n: 1 }] });
     expect((await chat('b')).status).toBe(503);
   });
@@ -187,7 +187,7 @@ describe('simulator start-up options', () => {
     const sim = await startSimulator({ port: 0, recordLimit: 3 });
     try {
       for (let i = 0; i < 5; i++) await rawRequest(`${sim.baseUrl('ollama')}/api/version`);
-      expect(sim.requests().map((r) => r.id)).toEqual([3, 4, 5]);
+      expect(sim.requests({ includeProbes: true }).map((r) => r.id)).toEqual([3, 4, 5]);
     } finally {
       await sim.close();
     }

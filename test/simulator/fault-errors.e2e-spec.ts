@@ -112,7 +112,7 @@ describe('simulator error faults', () => {
       headers: { 'x-api-key': 'bad' },
     });
     expect(anthropic.status).toBe(401);
-    expect(sim.requests().map((r) => r.fault)).toEqual([
+    expect(sim.requests({ includeProbes: true }).map((r) => r.fault)).toEqual([
       'invalid_key',
       undefined,
       'invalid_key',
@@ -130,7 +130,12 @@ describe('simulator error faults', () => {
     await sim.setFaults('openai', { quota: { requests_per_key: 2 } });
     expect(await statuses(3, () => openai('k1'))).toEqual([200, 200, 429]);
     expect((await openai('k2')).status).toBe(200);
-    expect(sim.requests().map((r) => r.fault)).toEqual([undefined, undefined, 'quota', undefined]);
+    expect(sim.requests({ includeProbes: true }).map((r) => r.fault)).toEqual([
+      undefined,
+      undefined,
+      'quota',
+      undefined,
+    ]);
     await sim.setFaults('anthropic', { quota: { requests_per_key: 0 } });
     const anthropic = await rawRequest(`${sim.baseUrl('anthropic')}/v1/messages`, {
       body: { model: 'claude', max_tokens: 5, messages: MESSAGES.slice(1) },

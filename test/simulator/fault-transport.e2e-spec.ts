@@ -28,8 +28,8 @@ describe('simulator transport faults and timing', () => {
     expect(response.error).toBe('timeout');
     expect(response.status).toBe(0);
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
-    await waitFor(() => sim.requests()[0].aborted);
-    const [record] = sim.requests();
+    await waitFor(() => sim.requests({ includeProbes: true })[0].aborted);
+    const [record] = sim.requests({ includeProbes: true });
     expect(record.status).toBeUndefined();
     expect(record).toMatchObject({ completed: false, aborted: true, fault: 'rule:0:hang' });
     // Measured from the client's start: the record's own `time` is taken once the body was read.
@@ -42,9 +42,9 @@ describe('simulator transport faults and timing', () => {
     const response = await openai(true);
     expect(response.status).toBe(0);
     expect(response.error).toBe('ECONNRESET');
-    await waitFor(() => sim.requests()[0].endedAt !== undefined);
-    expect(sim.requests()[0].status).toBeUndefined();
-    expect(sim.requests()[0]).toMatchObject({ completed: false, aborted: false });
+    await waitFor(() => sim.requests({ includeProbes: true })[0].endedAt !== undefined);
+    expect(sim.requests({ includeProbes: true })[0].status).toBeUndefined();
+    expect(sim.requests({ includeProbes: true })[0]).toMatchObject({ completed: false, aborted: false });
   });
 
   it('disconnect after N chunks: N content frames arrive, then a reset', async () => {
@@ -54,8 +54,13 @@ describe('simulator transport faults and timing', () => {
     expect(['ECONNRESET', 'aborted']).toContain(response.error);
     expect(contentFrames(response.body)).toHaveLength(5);
     expect(response.body).not.toContain('[DONE]');
-    await waitFor(() => sim.requests()[0].endedAt !== undefined);
-    expect(sim.requests()[0]).toMatchObject({ status: 200, chunks: 5, completed: false, aborted: false });
+    await waitFor(() => sim.requests({ includeProbes: true })[0].endedAt !== undefined);
+    expect(sim.requests({ includeProbes: true })[0]).toMatchObject({
+      status: 200,
+      chunks: 5,
+      completed: false,
+      aborted: false,
+    });
   });
 
   it('disconnect before the first chunk: headers only, then a reset', async () => {
@@ -79,8 +84,13 @@ describe('simulator transport faults and timing', () => {
     const response = await openai(true, 300);
     expect(response.error).toBe('timeout');
     expect(contentFrames(response.body)).toHaveLength(2);
-    await waitFor(() => sim.requests()[0].aborted);
-    expect(sim.requests()[0]).toMatchObject({ status: 200, chunks: 2, completed: false, aborted: true });
+    await waitFor(() => sim.requests({ includeProbes: true })[0].aborted);
+    expect(sim.requests({ includeProbes: true })[0]).toMatchObject({
+      status: 200,
+      chunks: 2,
+      completed: false,
+      aborted: true,
+    });
   });
 
   it('stream_error: the in-band error event after N chunks, no [DONE]', async () => {
@@ -160,14 +170,14 @@ describe('simulator transport faults and timing', () => {
       );
       req.end(JSON.stringify(body(true)));
     });
-    await waitFor(() => sim.requests()[0].aborted);
-    const record = sim.requests()[0];
+    await waitFor(() => sim.requests({ includeProbes: true })[0].aborted);
+    const record = sim.requests({ includeProbes: true })[0];
     expect(record.completed).toBe(false);
     expect(record.abortedAt).toBeGreaterThanOrEqual(record.time);
     const chunks = record.chunks;
     expect(chunks).toBeLessThan(10);
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(sim.requests()[0].chunks).toBe(chunks);
+    expect(sim.requests({ includeProbes: true })[0].chunks).toBe(chunks);
   });
 
   it('respects backpressure: a paused reader holds the stream, a resumed one gets all of it', async () => {
@@ -192,13 +202,13 @@ describe('simulator transport faults and timing', () => {
     });
     await waitFor(() => paused !== undefined);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const held = sim.requests()[0].chunks;
+    const held = sim.requests({ includeProbes: true })[0].chunks;
     await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(sim.requests()[0].chunks).toBe(held);
+    expect(sim.requests({ includeProbes: true })[0].chunks).toBe(held);
     expect(held).toBeLessThan(100_000);
     paused!();
     expect(await done).toBeGreaterThan(100_000 * 80);
-    expect(sim.requests()[0]).toMatchObject({ chunks: 100_000, completed: true });
+    expect(sim.requests({ includeProbes: true })[0]).toMatchObject({ chunks: 100_000, completed: true });
   });
 
   it('close() ends hanging requests and stops listening', async () => {
@@ -211,7 +221,7 @@ describe('simulator transport faults and timing', () => {
       headers: { authorization: 'Bearer k' },
     });
     expect((await pending).status).toBe(200);
-    await waitFor(() => other.requests().length === 2);
+    await waitFor(() => other.requests({ includeProbes: true }).length === 2);
     const started = Date.now();
     await other.close();
     expect(Date.now() - started).toBeLessThan(1000);

@@ -48,6 +48,8 @@ export interface ChaosOptions {
   providers?: Record<string, Record<string, unknown>>;
   /** Deep-merged over COMPRESSED_PROFILE's sections. */
   resilience?: Record<string, unknown>;
+  /** Other top-level config sections (degradation, health, ...). */
+  config?: Record<string, unknown>;
 }
 
 export interface ChaosStage {
@@ -85,6 +87,7 @@ export async function startChaosStage(options: ChaosOptions = {}): Promise<Chaos
     providers,
     models: { chat: chain.map((provider) => ({ provider, model: 'gpt-4o-mini' })) },
     resilience: mergeSections(COMPRESSED_PROFILE, options.resilience ?? {}),
+    ...options.config,
   });
   const events: ChaosStage['events'] = [];
   const emitter = gateway.app.get(EventEmitter2);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import OpenAI from 'openai';
 import { createApp } from '../../src/app.factory';
+import { HealthMonitor } from '../../src/monitoring/health-monitor.service';
 import { parseConfig } from '../../src/config/config.loader';
 import type { CortexConfig } from '../../src/config/config.schema';
 
@@ -31,6 +32,9 @@ export async function startGateway(
   });
   const app = await createApp(config);
   await app.listen({ port: 0, host: '127.0.0.1' });
+  // The start-up health check probes every upstream; tests begin once it is done, so their faults
+  // and counts never race with it.
+  await app.get(HealthMonitor).latestOrFirst();
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
   const openai = new OpenAI({ baseURL: `${url}/v1`, apiKey: clientKey, maxRetries: 0, timeout: 20_000 });
   return { app, config, url, openai, close: () => app.close() };
