@@ -141,7 +141,9 @@ describe('S2 connection refused', () => {
       providers: { a: { base_url: `http://127.0.0.1:${port}/v1`, ...A_BREAKER } },
       // The start-up health probe finds A down too; keep degradation (which would reorder the chain
       // by latency) out of this scenario, which is about the engine's own failover.
-      config: { degradation: { degrade_below: { minor_issues: 0, major_issues: 0, critical: 0, emergency: 0 } } },
+      config: {
+        degradation: { degrade_below: { minor_issues: 0, major_issues: 0, critical: 0, emergency: 0 } },
+      },
     });
   });
   afterAll(async () => {

@@ -117,10 +117,12 @@ describe('S9 bad key: every key of the only provider rejected', () => {
     expect(first.attempts).toBe(2);
     expect(first.latencyMs).toBeLessThan(300);
     // Sorted: the start-up health probe already moved the pool's round robin by one key.
-    expect(stage.eventsOf(CortexEvent.KeyDisabled).map((event) => event.keySuffix).sort()).toEqual([
-      '...0e01',
-      '...0e02',
-    ]);
+    expect(
+      stage
+        .eventsOf(CortexEvent.KeyDisabled)
+        .map((event) => event.keySuffix)
+        .sort(),
+    ).toEqual(['...0e01', '...0e02']);
     expect(first.status).not.toBe(401);
     expect503WithRetryAfter(first);
   });
