@@ -5,6 +5,7 @@ import {
   type RequestShedEvent,
 } from '../../src/common/events';
 import { RandomSource, SeededRandom } from '../../src/common/random';
+import { HealthMonitor } from '../../src/monitoring/health-monitor.service';
 import { ResilienceState } from '../../src/resilience/resilience-state.service';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator';
 import {
@@ -60,11 +61,6 @@ describe('degradation and load shedding (end to end)', () => {
   const admin = (method: string, body?: unknown, token = ADMIN_TOKEN) =>
     adminCall(gateway, method, body, token);
 
-  /** A health check over a..d with `down` unhealthy, as the scheduled check would report it. */
-  function reportHealth(down: ReadonlySet<string>): void {
-    gateway.app.get(EventEmitter2).emit(CortexEvent.HealthChecked, healthCheck(down));
-  }
-
   async function level(): Promise<{ level: string; healthy_share: number | null }> {
     return (await (await admin('GET')).json()) as { level: string; healthy_share: number | null };
   }
@@ -106,11 +102,25 @@ describe('degradation and load shedding (end to end)', () => {
 
   it('walks 4/4, 2/4, 1/4, 2/4, 3/4, 4/4 healthy: levels with hysteresis, and the admitted share per tier at each', async () => {
     const table: Array<Record<string, string | number>> = [];
-    const step = async (label: string, down: string[], expected: string) => {
-      reportHealth(new Set(down));
+    const step = async (label: string, down: string[], expected: string, health: [string, number]) => {
+      // The real scheduled check (probes, breakers, key pools) drives the level, as in production.
+      const snapshot = await gateway.app.get(HealthMonitor).runCheck();
+      expect(
+        snapshot.deployments
+          .filter((deployment) => !deployment.healthy)
+          .map((d) => d.provider)
+          .sort(),
+      ).toEqual([...down].sort());
       expect(await level()).toEqual(
         expect.objectContaining({ level: expected, healthy_share: (4 - down.length) / 4 }),
       );
+      // Kubernetes' view at this step: ready while one provider is usable; /health 503 only when critical.
+      const detailed = await fetch(`${gateway.url}/health`);
+      const body = (await detailed.json()) as { status: string; degradation_level: string };
+      expect([body.status, detailed.status]).toEqual(health);
+      expect(body.degradation_level).toBe(expected);
+      expect((await fetch(`${gateway.url}/health/ready`)).status).toBe(200);
+      expect((await fetch(`${gateway.url}/health/live`)).status).toBe(200);
       const shedBefore = shed.length;
       const admitted = await measure();
       const shedNow = shed.slice(shedBefore);
@@ -129,17 +139,17 @@ describe('degradation and load shedding (end to end)', () => {
       return admitted;
     };
 
-    const healthy = await step('all up', [], 'healthy');
+    const healthy = await step('all up', [], 'healthy', ['healthy', 200]);
     expect([healthy.premium, healthy.normal]).toEqual([1, 1]);
 
     await setDown(simulator, ['a', 'b']);
     await tripBreakers(['a', 'b']);
-    const minorDown = await step('a, b down', ['a', 'b'], 'minor_issues');
+    const minorDown = await step('a, b down', ['a', 'b'], 'minor_issues', ['warning', 200]);
     expect([minorDown.premium, minorDown.normal]).toEqual([1, 1]);
 
     await setDown(simulator, ['a', 'b', 'c']);
     await tripBreakers(['c']);
-    const critical = await step('a, b, c down', ['a', 'b', 'c'], 'critical');
+    const critical = await step('a, b, c down', ['a', 'b', 'c'], 'critical', ['critical', 503]);
     // About 70% of normal requests shed; every premium one served, by the one provider left.
     expect(Math.abs(critical.normal - 0.3)).toBeLessThanOrEqual(0.08);
     expect(critical.premium).toBe(1);
@@ -150,17 +160,17 @@ describe('degradation and load shedding (end to end)', () => {
     await bringBack(['a']);
     // 0.5 >= recover_above.critical 0.4, but < recover_above.major_issues 0.7: major_issues, where the
     // same share on the way down was minor_issues.
-    const major = await step('a back', ['b', 'c'], 'major_issues');
+    const major = await step('a back', ['b', 'c'], 'major_issues', ['warning', 200]);
     expect(major.premium).toBe(1);
     expect(Math.abs(major.normal - 0.7)).toBeLessThanOrEqual(0.08);
 
     await bringBack(['b']);
     // 0.75 < recover_above.minor_issues 0.9: not healthy yet.
-    const minorUp = await step('b back', ['c'], 'minor_issues');
+    const minorUp = await step('b back', ['c'], 'minor_issues', ['warning', 200]);
     expect([minorUp.premium, minorUp.normal]).toEqual([1, 1]);
 
     await bringBack(['c']);
-    const recovered = await step('c back', [], 'healthy');
+    const recovered = await step('c back', [], 'healthy', ['healthy', 200]);
     expect([recovered.premium, recovered.normal]).toEqual([1, 1]);
 
     console.log(
