@@ -65,6 +65,8 @@ function buildRouter() {
     clock,
     random,
     config,
+    // RoutingAdjustments at the healthy level: nothing changed.
+    { timeoutFactor: 1, preferFastProviders: false },
   );
 }
 
