@@ -3,19 +3,16 @@ import { Clock } from '../common/clock';
 import { CORTEX_CONFIG } from '../config/config.module';
 import type { CortexConfig } from '../config/config.schema';
 import { createCodec } from './codecs';
-import { KeyRotation } from './key-rotation';
 import { ProviderAdapter } from './provider-adapter';
 
 /** One adapter (and one connection pool) per configured provider, built once at start-up. */
 @Injectable()
 export class ProviderRegistry implements OnApplicationShutdown {
   private readonly adapters = new Map<string, ProviderAdapter>();
-  private readonly keys = new Map<string, KeyRotation>();
 
   constructor(@Inject(CORTEX_CONFIG) config: CortexConfig, clock: Clock) {
     for (const [name, provider] of Object.entries(config.providers)) {
       this.adapters.set(name, new ProviderAdapter(name, provider, createCodec(provider.type), clock));
-      this.keys.set(name, new KeyRotation(provider.api_keys));
     }
   }
 
@@ -24,12 +21,6 @@ export class ProviderRegistry implements OnApplicationShutdown {
     const adapter = this.adapters.get(name);
     if (!adapter) throw new Error(`provider ${name} is not configured`);
     return adapter;
-  }
-
-  keyRotation(name: string): KeyRotation {
-    const rotation = this.keys.get(name);
-    if (!rotation) throw new Error(`provider ${name} is not configured`);
-    return rotation;
   }
 
   all(): ProviderAdapter[] {

@@ -1,6 +1,6 @@
 import type { Clock } from '../common/clock';
 import type { FailureClass } from '../common/failure-class';
-import { maskKey } from '../providers/key-rotation';
+import { maskKey } from '../providers/mask-key';
 import { KeyWaitQueue } from './key-wait-queue';
 import { type KeyState, type KeyStateStore, type KeyStatus, keyStateId } from './key-state.store';
 

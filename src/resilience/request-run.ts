@@ -3,7 +3,7 @@ import type { FailureClass } from '../common/failure-class';
 import type { RequestContext } from '../common/request-context';
 import type { DeploymentConfig } from '../config/config.schema';
 import type { ChatRequest } from '../providers/chat.types';
-import { maskKey } from '../providers/key-rotation';
+import { maskKey } from '../providers/mask-key';
 import type { AttemptRecord, SkipReason } from './attempt-record';
 import { RequestDeadline } from './request-deadline';
 import type { ResiliencePolicy } from './resilience-policies.service';

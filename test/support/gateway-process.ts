@@ -1,3 +1,4 @@
+import { SeededRandom } from '../../src/common/random';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
@@ -422,14 +423,8 @@ export function inspectDlqFile(dbPath: string): DlqFileCheck {
   }
 }
 
-/** Mulberry32: a small seeded PRNG, so a failing run can be repeated with its seed. */
+/** The project's seeded source (mulberry32), as a plain function for the load loops here. */
 export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new SeededRandom(seed);
+  return () => random.next();
 }
