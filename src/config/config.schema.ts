@@ -109,6 +109,14 @@ const providerSchema = z.strictObject({
   max_concurrency: positiveInt.default(256),
   /** Keep-alive connections kept open to this provider. */
   connections: positiveInt.default(64),
+  /**
+   * Cleartext HTTP/2 with prior knowledge (h2c) for http:// providers that speak it (a service
+   * mesh, vLLM behind Envoy): many streams share one connection, so 10,000 open streams need
+   * dozens of sockets instead of 10,000. https:// providers negotiate HTTP/2 through ALPN anyway.
+   */
+  h2c: z.boolean().default(false),
+  /** HTTP/2 streams undici opens on one connection before it opens another. */
+  max_streams_per_connection: positiveInt.default(100),
   resilience: providerResilienceSchema.optional(),
 });
 
