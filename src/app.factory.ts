@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import type { CortexConfig } from './config/config.schema';
+import { createRootLogger, PinoNestLogger, registerAccessLog } from './telemetry/logger';
 import { currentTraceparent } from './telemetry/traceparent';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -15,8 +16,12 @@ function requestId(request: IncomingMessage): string {
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-/** Builds the application exactly as main.ts runs it; tests call this too. */
-export async function createApp(config: CortexConfig): Promise<NestFastifyApplication> {
+/** Builds the application exactly as main.ts runs it; tests call this too (and may capture the log lines). */
+export async function createApp(
+  config: CortexConfig,
+  options: { logDestination?: DestinationStream } = {},
+): Promise<NestFastifyApplication> {
+  const logger = createRootLogger(config.runtime.log_level, options.logDestination);
   const adapter = new FastifyAdapter({
     bodyLimit: config.server.body_limit_bytes,
     genReqId: requestId,
@@ -30,14 +35,13 @@ export async function createApp(config: CortexConfig): Promise<NestFastifyApplic
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     bufferLogs: true,
   });
-  app.useLogger(app.get(Logger));
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('onRequest', (request, reply, done) => {
-      reply.header('x-request-id', request.id);
-      reply.header('traceparent', currentTraceparent(request.headers.traceparent));
-      done();
-    });
+  app.useLogger(new PinoNestLogger(logger));
+  const fastify = app.getHttpAdapter().getInstance();
+  registerAccessLog(fastify, logger);
+  fastify.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    reply.header('traceparent', currentTraceparent(request.headers.traceparent));
+    done();
+  });
   return app;
 }

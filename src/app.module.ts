@@ -2,7 +2,6 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { ScheduleModule } from '@nestjs/schedule';
-import { LoggerModule } from 'nestjs-pino';
 import { CommonModule } from './common/common.module';
 import { OpenAiExceptionFilter } from './gateway/openai-exception.filter';
 import { ConfigModule } from './config/config.module';
@@ -10,7 +9,6 @@ import type { CortexConfig } from './config/config.schema';
 import { DeadLetterModule } from './dead-letter/dead-letter.module';
 import { GatewayModule } from './gateway/gateway.module';
 import { MonitoringModule } from './monitoring/monitoring.module';
-import { loggerOptions } from './telemetry/logger-options';
 
 /** The root module: configuration first, then each concern in its own module. */
 @Module({})
@@ -22,7 +20,6 @@ export class AppModule {
         ConfigModule.forRoot(config),
         EventEmitterModule.forRoot({ wildcard: false, maxListeners: 50 }),
         CommonModule,
-        LoggerModule.forRoot(loggerOptions(config.runtime.log_level)),
         ScheduleModule.forRoot(),
         GatewayModule,
         DeadLetterModule,

@@ -15,12 +15,12 @@ const HAS_TASKSET = (() => {
 })();
 
 /** Starts `node script args` pinned to a core when taskset exists; stdout/stderr go to the bench log. */
-function startNode(script, args, { core, env = {}, name }) {
+function startNode(script, args, { core, env = {}, name, nodeArgs = [] }) {
   const command = HAS_TASKSET && core !== undefined ? 'taskset' : process.execPath;
   const argv =
     HAS_TASKSET && core !== undefined
-      ? ['-c', String(core), process.execPath, script, ...args]
-      : [script, ...args];
+      ? ['-c', String(core), process.execPath, ...nodeArgs, script, ...args]
+      : [...nodeArgs, script, ...args];
   const child = spawn(command, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.on('data', () => {});
   child.stderr.on('data', (data) => process.stderr.write(`[${name}] ${data}`));

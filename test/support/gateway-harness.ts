@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import OpenAI from 'openai';
+import type { DestinationStream } from 'pino';
 import { createApp } from '../../src/app.factory';
 import { HealthMonitor } from '../../src/monitoring/health-monitor.service';
 import { parseConfig } from '../../src/config/config.loader';
@@ -22,15 +23,16 @@ export interface RunningGateway {
 export async function startGateway(
   raw: Record<string, unknown>,
   clientKey = 'no-key',
+  options: { logLevel?: string; logDestination?: DestinationStream } = {},
 ): Promise<RunningGateway> {
   // Only the log level comes from the environment (silent unless a developer asks for logs). Each
   // gateway gets its own data directory, so the SQLite dead letter queue of one test never leaks
   // into another (or into the repository's ./data).
   const config = parseConfig(raw, {
-    LOG_LEVEL: process.env.LOG_LEVEL,
+    LOG_LEVEL: options.logLevel ?? process.env.LOG_LEVEL,
     CORTEX_DATA_DIR: mkdtempSync(join(tmpdir(), 'cortex-test-data-')),
   });
-  const app = await createApp(config);
+  const app = await createApp(config, { logDestination: options.logDestination });
   await app.listen({ port: 0, host: '127.0.0.1' });
   // The start-up health check probes every upstream; tests begin once it is done, so their faults
   // and counts never race with it.
