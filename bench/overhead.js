@@ -1,16 +1,52 @@
 'use strict';
-// Overhead benchmark: the same load, alternating, straight to the simulator and through Cortex.
-// Reports requests per second, p50/p99 latency, and the CPU time per request of the process that
-// served the load (read from /proc, the most stable figure on a shared 2-core machine).
-const { writeFileSync, mkdtempSync } = require('node:fs');
+// Overhead benchmark: the same load, in one run, alternating round by round between four targets:
+// straight to the simulator, through a bare undici pass-through proxy (the floor for a Node proxy),
+// through Cortex (dist/main.js) and through Portkey's gateway (npm @portkey-ai/gateway). Reports
+// requests per second, p50/p99 latency, the CPU time per request of the process that served the load
+// (from /proc: the most stable figure on a shared 2-core machine), errors and memory; then a
+// sequential latency probe (one keep-alive connection, hrtime) for the sub-millisecond added latency.
+// `node bench/overhead.js` runs it standalone and prints the markdown section.
+const { execFileSync } = require('node:child_process');
+const { mkdtempSync, readFileSync, writeFileSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const autocannon = require('autocannon');
-const { startNode, cpuSeconds, waitForHttp, freePort, stop, HAS_TASKSET } = require('./lib/processes');
+const { Client } = require('undici');
+const {
+  startNode,
+  cpuSeconds,
+  rssBytes,
+  waitForHttp,
+  freePort,
+  stop,
+  HAS_TASKSET,
+} = require('./lib/processes');
+const portkey = require('./lib/portkey');
 
 const ROOT = join(__dirname, '..');
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? Math.min(3, DURATION_S));
+const PROBE_REQUESTS = Number(process.env.BENCH_PROBE_REQUESTS ?? 1000);
+const PROBE_WARMUP = 100;
+const PROBE_BLOCK = 50;
+const RESPONSE_WORDS = 20;
+const API_KEY = 'sk-bench-0000';
+const UPSTREAM_MODEL = 'gpt-4o-mini';
+const PROXY_CORE = 0;
+const LOAD_CORE = 1;
+const MODES = [
+  { mode: 'non-stream', stream: false },
+  { mode: `stream (${RESPONSE_WORDS} chunks)`, stream: true },
+];
+const CONNECTIONS = [1, 50];
+const TARGETS = {
+  direct: 'direct to simulator',
+  bare: 'bare undici proxy',
+  cortex: 'Cortex',
+  portkey: 'Portkey',
+};
+const MIB = 2 ** 20;
 
 function gatewayConfig(simulatorUrl) {
   return [
@@ -18,124 +54,524 @@ function gatewayConfig(simulatorUrl) {
     '  sim:',
     '    type: openai',
     `    base_url: ${simulatorUrl}/openai/v1`,
-    '    api_keys: ["sk-bench-0000"]',
+    `    api_keys: ["${API_KEY}"]`,
     '    max_concurrency: 1024',
     'models:',
     '  bench:',
-    '    - { provider: sim, model: gpt-4o-mini }',
+    `    - { provider: sim, model: ${UPSTREAM_MODEL} }`,
   ].join('\n');
 }
 
-function requestBody(stream) {
+function requestBody(model, stream) {
   return JSON.stringify({
-    model: 'bench',
+    model,
     messages: [{ role: 'user', content: 'Benchmark request: say something short.' }],
     ...(stream ? { stream: true } : {}),
   });
 }
 
-async function load({ url, connections, body, pid }) {
-  const cpuBefore = pid ? cpuSeconds(pid) : 0;
-  const result = await autocannon({
-    url,
-    method: 'POST',
-    connections,
-    duration: DURATION_S,
-    headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench-0000' },
-    body,
-  });
-  const cpu = pid ? cpuSeconds(pid) - cpuBefore : 0;
-  const requests = result.requests.total;
-  const errors = result.errors + result.non2xx + result.timeouts;
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors,
-    cpuMsPerRequest: requests > 0 ? (cpu * 1000) / requests : NaN,
-    requests,
+/** Pins this process (every thread) to a core; returns a function that restores the previous mask. */
+function pinSelf(core) {
+  if (!HAS_TASKSET) return () => {};
+  const pid = String(process.pid);
+  const before = /:\s*([0-9a-f]+)\s*$/i.exec(execFileSync('taskset', ['-p', pid]).toString())?.[1];
+  execFileSync('taskset', ['-a', '-p', '-c', String(core), pid], { stdio: 'ignore' });
+  return () => {
+    if (before) execFileSync('taskset', ['-a', '-p', before, pid], { stdio: 'ignore' });
   };
 }
 
-async function main() {
-  const simPort = await freePort();
-  const gatewayPort = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'cortex-bench-'));
-  const configPath = join(dataDir, 'bench.yaml');
-  const simulatorUrl = `http://127.0.0.1:${simPort}`;
-  writeFileSync(configPath, gatewayConfig(simulatorUrl));
+function peakRssBytes(pid) {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) * 1024 : 0;
+}
 
-  const simulator = startNode(join(ROOT, 'dist/simulator/main.js'), ['--port', String(simPort)], {
-    core: 1,
-    name: 'sim',
-  });
-  const gateway = startNode(join(ROOT, 'dist/main.js'), [], {
-    core: 0,
-    name: 'cortex',
-    env: {
-      CORTEX_CONFIG: configPath,
-      PORT: String(gatewayPort),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      CORTEX_DATA_DIR: dataDir,
-    },
-  });
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+/** Busy seconds of one core from /proc/stat: user, nice, system, irq, softirq and steal (time taken by other VMs). */
+function coreBusySeconds(core) {
+  const line = readFileSync('/proc/stat', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`cpu${core} `));
+  if (!line) return NaN;
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS;
+}
+
+function versionOf(dir) {
+  return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version;
+}
+
+function cortexRevision() {
   try {
-    await waitForHttp(`${simulatorUrl}/_sim/health`);
-    await waitForHttp(`http://127.0.0.1:${gatewayPort}/v1/models`);
-    const targets = [
-      { name: 'direct to simulator', url: `${simulatorUrl}/openai/v1/chat/completions`, pid: simulator.pid },
-      {
-        name: 'through Cortex',
-        url: `http://127.0.0.1:${gatewayPort}/v1/chat/completions`,
-        pid: gateway.pid,
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT })
+      .toString()
+      .trim();
+    return dirty ? `${commit} + uncommitted changes in src/` : commit;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function startCortex({ configPath, port, dataDir }) {
+  // Exactly what `npm start` runs (node dist/main.js, the product's defaults, LOG_LEVEL included)
+  // except the port, the config file and the data directory.
+  for (let attempt = 1; ; attempt++) {
+    const child = startNode(join(ROOT, 'dist/main.js'), [], {
+      core: PROXY_CORE,
+      name: 'cortex',
+      env: {
+        CORTEX_CONFIG: configPath,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        CORTEX_DATA_DIR: dataDir,
+        LOG_LEVEL: undefined,
       },
+    });
+    try {
+      const exited = new Promise((_, reject) =>
+        child.once('exit', (code) => reject(new Error(`Cortex exited with ${code}`))),
+      );
+      await Promise.race([waitForHttp(`http://127.0.0.1:${port}/v1/models`), exited]);
+      return child;
+    } catch (error) {
+      await stop(child);
+      if (attempt >= 3) throw error;
+      process.stderr.write(`overhead: Cortex did not start (${error.message}), retrying\n`);
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+  }
+}
+
+/** One request through a target, checked: 200, and all the words (a full SSE stream ending in [DONE]). */
+async function checkTarget(target, stream) {
+  const response = await fetch(target.url, {
+    method: 'POST',
+    headers: target.headers,
+    body: requestBody(target.model, stream),
+  });
+  const text = await response.text();
+  const fail = (why) => {
+    throw new Error(`${target.label} ${stream ? 'stream' : 'non-stream'}: ${why}: ${text.slice(0, 300)}`);
+  };
+  if (response.status !== 200) fail(`status ${response.status}`);
+  let content;
+  if (stream) {
+    const frames = text
+      .split('\n')
+      .filter((line) => line.startsWith('data:'))
+      .map((line) => line.slice(5).trim());
+    if (frames.at(-1) !== '[DONE]') fail('the stream does not end with [DONE]');
+    const deltas = frames
+      .slice(0, -1)
+      .map((frame) => JSON.parse(frame).choices?.[0]?.delta?.content)
+      .filter((delta) => delta);
+    if (deltas.length !== RESPONSE_WORDS) fail(`${deltas.length} content chunks, expected ${RESPONSE_WORDS}`);
+    content = deltas.join('');
+  } else {
+    content = JSON.parse(text).choices?.[0]?.message?.content ?? '';
+  }
+  const words = content.trim().split(/\s+/).length;
+  if (words !== RESPONSE_WORDS) fail(`${words} words, expected ${RESPONSE_WORDS}`);
+}
+
+async function load(target, { connections, stream, duration, sampleRss = false }) {
+  const pid = target.child.pid;
+  let peakRss = 0;
+  const sampler = sampleRss
+    ? setInterval(() => {
+        peakRss = Math.max(peakRss, rssBytes(pid));
+      }, 250)
+    : undefined;
+  const cpuBefore = cpuSeconds(pid);
+  const coreBefore = coreBusySeconds(PROXY_CORE);
+  const result = await autocannon({
+    url: target.url,
+    method: 'POST',
+    connections,
+    duration,
+    headers: target.headers,
+    body: requestBody(target.model, stream),
+  });
+  const cpu = cpuSeconds(pid) - cpuBefore;
+  // What else ran on the proxy core meanwhile (other people's work, other VMs): noise in the figures.
+  const othersOnProxyCore = target.key === 'direct' ? NaN : coreBusySeconds(PROXY_CORE) - coreBefore - cpu;
+  if (sampler) clearInterval(sampler);
+  const requests = result.requests.total;
+  return {
+    requests,
+    seconds: result.duration,
+    latencyP50: result.latency.p50,
+    latencyP99: result.latency.p99,
+    cpuSeconds: cpu,
+    othersOnProxyCore,
+    errors: result.errors + result.non2xx + result.timeouts,
+    peakRss,
+  };
+}
+
+const percentile = (sorted, p) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+
+/**
+ * Sequential probe: requests one at a time on one keep-alive connection per target, timed with hrtime
+ * to the last body byte; targets alternate in blocks of PROBE_BLOCK requests.
+ */
+async function probe(targets, stream) {
+  const clients = new Map(targets.map((t) => [t.key, new Client(new URL(t.url).origin, { pipelining: 1 })]));
+  const samples = new Map(targets.map((t) => [t.key, []]));
+  const errors = new Map(targets.map((t) => [t.key, 0]));
+  const once = async (target) => {
+    const { pathname } = new URL(target.url);
+    const started = process.hrtime.bigint();
+    const response = await clients.get(target.key).request({
+      path: pathname,
+      method: 'POST',
+      headers: target.headers,
+      body: requestBody(target.model, stream),
+    });
+    const text = await response.body.text();
+    const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
+    const ok = response.statusCode === 200 && (!stream || text.includes('[DONE]'));
+    if (!ok) errors.set(target.key, errors.get(target.key) + 1);
+    return elapsedMs;
+  };
+  try {
+    for (const target of targets) for (let i = 0; i < PROBE_WARMUP; i++) await once(target);
+    for (let done = 0; done < PROBE_REQUESTS; done += PROBE_BLOCK) {
+      for (const target of targets) {
+        const n = Math.min(PROBE_BLOCK, PROBE_REQUESTS - done);
+        for (let i = 0; i < n; i++) samples.get(target.key).push(await once(target));
+      }
+    }
+  } finally {
+    await Promise.all([...clients.values()].map((client) => client.close()));
+  }
+  const stats = targets.map((target) => {
+    const sorted = samples.get(target.key).sort((a, b) => a - b);
+    return { target: target.key, n: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+  });
+  const direct = stats.find((s) => s.target === 'direct');
+  return stats.map((s) => ({
+    mode: MODES.find((m) => m.stream === stream).mode,
+    stream,
+    target: s.target,
+    label: TARGETS[s.target],
+    requests: s.n,
+    p50Ms: s.p50,
+    p99Ms: s.p99,
+    addedP50Ms: s.p50 - direct.p50,
+    addedP99Ms: s.p99 - direct.p99,
+    errors: errors.get(s.target),
+  }));
+}
+
+function ratios(result) {
+  const cell = (mode, target) =>
+    result.rows.find((row) => row.mode === mode && row.connections === 50 && row.target === target);
+  const lines = [];
+  for (const { mode } of MODES) {
+    const cortex = cell(mode, 'cortex');
+    for (const [other, cpuMax, rpsMin] of [
+      ['bare', 2, 0.6],
+      ['portkey', 1 / 3, 3],
+    ]) {
+      const them = cell(mode, other);
+      const cpu = cortex.cpuMsPerRequest / them.cpuMsPerRequest;
+      const rps = cortex.rps / them.rps;
+      lines.push({
+        mode,
+        against: other,
+        metric: 'CPU per request',
+        value: cpu,
+        target: `≤ ${cpuMax === 2 ? '2' : '1/3'}×`,
+        met: cpu <= cpuMax,
+      });
+      lines.push({
+        mode,
+        against: other,
+        metric: 'req/s',
+        value: rps,
+        target: `≥ ${rpsMin}×`,
+        met: rps >= rpsMin,
+      });
+    }
+  }
+  return lines;
+}
+
+async function runOverhead() {
+  const unpin = pinSelf(LOAD_CORE);
+  const children = [];
+  try {
+    const [simPort, barePort, cortexPort, portkeyPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
     ];
-    const rows = [];
-    for (const stream of [false, true]) {
-      for (const connections of [1, 50]) {
-        // Warm-up, then alternate the targets so drift on a shared machine hits both alike.
-        for (const target of targets) await load({ ...target, connections, body: requestBody(stream) });
-        const sums = new Map(targets.map((t) => [t.name, []]));
-        for (let round = 0; round < ROUNDS; round++) {
-          for (const target of targets)
-            sums.get(target.name).push(await load({ ...target, connections, body: requestBody(stream) }));
+    const dataDir = mkdtempSync(join(tmpdir(), 'cortex-bench-'));
+    const configPath = join(dataDir, 'bench.yaml');
+    const faultsPath = join(dataDir, 'faults.yaml');
+    const simulatorUrl = `http://127.0.0.1:${simPort}`;
+    const openaiBase = `${simulatorUrl}/openai/v1`;
+    writeFileSync(configPath, gatewayConfig(simulatorUrl));
+    writeFileSync(faultsPath, `faults:\n  openai:\n    response_words: ${RESPONSE_WORDS}\n`);
+
+    const simulator = startNode(
+      join(ROOT, 'dist/simulator/main.js'),
+      ['--port', String(simPort), '--faults', faultsPath],
+      { core: LOAD_CORE, name: 'sim' },
+    );
+    children.push(simulator);
+    await waitForHttp(`${simulatorUrl}/_sim/health`);
+    const bare = startNode(
+      join(__dirname, 'bare-proxy.js'),
+      ['--port', String(barePort), '--upstream', simulatorUrl],
+      {
+        core: PROXY_CORE,
+        name: 'bare',
+      },
+    );
+    children.push(bare);
+    await waitForHttp(`http://127.0.0.1:${barePort}/_sim/health`);
+    const cortex = await startCortex({ configPath, port: cortexPort, dataDir });
+    children.push(cortex);
+    const { child: portkeyChild, patch: portkeyPatch } = await portkey.startPortkey({
+      port: portkeyPort,
+      core: PROXY_CORE,
+    });
+    children.push(portkeyChild);
+
+    const json = { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` };
+    const targets = [
+      {
+        key: 'direct',
+        child: simulator,
+        url: `${openaiBase}/chat/completions`,
+        model: UPSTREAM_MODEL,
+        headers: json,
+      },
+      {
+        key: 'bare',
+        child: bare,
+        url: `http://127.0.0.1:${barePort}/openai/v1/chat/completions`,
+        model: UPSTREAM_MODEL,
+        headers: json,
+      },
+      {
+        key: 'cortex',
+        child: cortex,
+        url: `http://127.0.0.1:${cortexPort}/v1/chat/completions`,
+        model: 'bench',
+        headers: json,
+      },
+      {
+        key: 'portkey',
+        child: portkeyChild,
+        url: `http://127.0.0.1:${portkeyPort}/v1/chat/completions`,
+        model: UPSTREAM_MODEL,
+        headers: { ...json, ...portkey.portkeyHeaders(openaiBase) },
+      },
+    ].map((target) => ({ ...target, label: TARGETS[target.key] }));
+
+    for (const target of targets) for (const { stream } of MODES) await checkTarget(target, stream);
+
+    process.stderr.write(`overhead: warm-up, ${WARMUP_S} s per target and cell\n`);
+    for (const { stream } of MODES)
+      for (const connections of CONNECTIONS)
+        for (const target of targets) await load(target, { connections, stream, duration: WARMUP_S });
+    const rssAfterWarmup = new Map(targets.map((t) => [t.key, rssBytes(t.child.pid)]));
+
+    // Round by round, every cell, the targets alternating (the order rotating each round), so drift on
+    // a shared machine hits them alike. Only the target under test is loaded; the others sit idle.
+    const runs = new Map();
+    const peakDuringLoad = new Map(targets.map((t) => [t.key, 0]));
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = targets.map((_, i) => targets[(i + round) % targets.length]);
+      for (const { mode, stream } of MODES) {
+        for (const connections of CONNECTIONS) {
+          process.stderr.write(
+            `overhead: round ${round + 1}/${ROUNDS}, ${mode}, ${connections} connections\n`,
+          );
+          for (const target of order) {
+            const run = await load(target, { connections, stream, duration: DURATION_S, sampleRss: true });
+            const key = `${mode}|${connections}|${target.key}`;
+            runs.set(key, [...(runs.get(key) ?? []), run]);
+            peakDuringLoad.set(target.key, Math.max(peakDuringLoad.get(target.key), run.peakRss));
+          }
         }
+      }
+    }
+
+    const rows = [];
+    for (const { mode, stream } of MODES) {
+      for (const connections of CONNECTIONS) {
         for (const target of targets) {
-          const runs = sums.get(target.name);
-          const mean = (key) => runs.reduce((sum, run) => sum + run[key], 0) / runs.length;
+          const cell = runs.get(`${mode}|${connections}|${target.key}`);
+          const sum = (key) => cell.reduce((total, run) => total + run[key], 0);
           rows.push({
-            mode: stream ? 'stream (12 chunks)' : 'non-stream',
+            mode,
+            stream,
             connections,
-            target: target.name,
-            rps: mean('rps'),
-            p50: mean('p50'),
-            p99: mean('p99'),
-            cpuMsPerRequest: mean('cpuMsPerRequest'),
-            errors: runs.reduce((sum, run) => sum + run.errors, 0),
+            target: target.key,
+            label: target.label,
+            rps: sum('requests') / sum('seconds'),
+            p50: sum('latencyP50') / cell.length,
+            p99: sum('latencyP99') / cell.length,
+            cpuMsPerRequest: (sum('cpuSeconds') * 1000) / sum('requests'),
+            othersOnProxyCorePct: (Math.max(0, sum('othersOnProxyCore')) * 100) / sum('seconds'),
+            errors: sum('errors'),
+            requests: sum('requests'),
+            runs: cell.length,
           });
         }
       }
     }
-    return rows;
+
+    process.stderr.write(`overhead: sequential probe, ${PROBE_REQUESTS} requests per target and mode\n`);
+    const probeRows = [];
+    for (const { stream } of MODES) probeRows.push(...(await probe(targets, stream)));
+
+    const rss = targets.map((target) => ({
+      target: target.key,
+      label: target.label,
+      afterWarmupMiB: rssAfterWarmup.get(target.key) / MIB,
+      peakDuringLoadMiB: peakDuringLoad.get(target.key) / MIB,
+      peakMiB: peakRssBytes(target.child.pid) / MIB,
+    }));
+    const { portkey: portkeyVersion, honoNodeServer } = portkey.versions();
+    const result = {
+      config: {
+        durationS: DURATION_S,
+        rounds: ROUNDS,
+        warmupS: WARMUP_S,
+        probeRequests: PROBE_REQUESTS,
+        responseWords: RESPONSE_WORDS,
+        pinned: HAS_TASKSET,
+        cortexLogLevel: 'info (the product default)',
+      },
+      versions: {
+        node: process.version,
+        cortex: `${versionOf(ROOT)} (${cortexRevision()})`,
+        portkey: portkeyVersion,
+        honoNodeServer,
+        undici: versionOf(join(ROOT, 'node_modules/undici')),
+        autocannon: versionOf(join(ROOT, 'node_modules/autocannon')),
+      },
+      portkeyPatch,
+      rows,
+      probe: probeRows,
+      rss,
+      errorsTotal:
+        rows.reduce((n, row) => n + row.errors, 0) + probeRows.reduce((n, row) => n + row.errors, 0),
+    };
+    result.ratios = ratios(result);
+    return result;
   } finally {
-    await stop(gateway);
-    await stop(simulator);
+    for (const child of children.reverse()) await stop(child);
+    unpin();
   }
 }
 
-function table(rows) {
+const fixed = (value, digits) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+const signed = (value) => `${value >= 0 ? '+' : '−'}${Math.abs(value).toFixed(2)}`;
+
+function overheadMarkdown(result) {
+  const { config, versions } = result;
   const lines = [
-    '| mode | connections | target | req/s | p50 ms | p99 ms | CPU ms per request (serving process) | errors |',
-    '|---|---:|---|---:|---:|---:|---:|---:|',
+    '## Overhead: Cortex against a bare Node proxy and Portkey',
+    '',
+    `The simulator (zero latency, OpenAI protocol, ${config.responseWords}-word answers: a stream is a role chunk, ` +
+      `${config.responseWords} content chunks, a finish chunk and \`[DONE]\`) is the upstream. One run, four targets: ` +
+      'straight to the simulator; a bare pass-through proxy (`bench/bare-proxy.js`: node:http + an undici Pool, ' +
+      'no parsing, the practical floor for a Node proxy); Cortex (`node dist/main.js`, the product defaults as ' +
+      `\`npm start\` runs it, log level ${config.cortexLogLevel}, one provider, one key); Portkey's gateway ` +
+      `${versions.portkey} from npm, its own bin with \`--headless\`, sent to the simulator with ` +
+      '`x-portkey-provider: openai` and `x-portkey-custom-host`.',
+    '',
+    `Portkey as its repository runs it: npm \`overrides\` pin its \`@hono/node-server\` to 1.13.5 (npm would ` +
+      'resolve 1.19.x, whose streams answer 500 `TypeError: immutable`, Portkey issue #1389), and the one-word ' +
+      "change of Portkey's `patches/@hono+node-server+1.13.5.patch` is applied at bench time by " +
+      `\`bench/lib/portkey.js\` (\`return await responseViaResponseObject(...)\` in \`${result.portkeyPatch.file}\`); ` +
+      'the npm package ships neither. Portkey waits 25 ms before the first chunk of every stream by design (a sleep ' +
+      'in its stream handler), which bounds its stream latency and req/s.',
+    '',
+    (config.pinned
+      ? `Pinned with taskset: the proxy under test on core ${PROXY_CORE}; the simulator and the load generator ` +
+        `(autocannon ${versions.autocannon}, in the bench process) on core ${LOAD_CORE}. `
+      : 'Not pinned (taskset missing). ') +
+      'All proxies run throughout; only one is loaded at a time. Each target is warmed up in every cell ' +
+      `(${config.warmupS} s), then ${config.rounds} round(s) of ${config.durationS} s per cell, the targets ` +
+      'alternating (order rotating each round); a cell is the mean of its rounds. CPU is the serving process’s ' +
+      'own user+system time (from /proc) divided by the requests it served: the simulator for "direct", the ' +
+      'proxy alone otherwise. Errors are non-2xx + socket errors + timeouts and must be 0. The last column is ' +
+      `the share of core ${PROXY_CORE} used by anything but the proxy under test during its runs (other work on ` +
+      'the machine, the idle proxies, steal time): a measure of how noisy that cell was.',
+    '',
+    `Versions: Node ${versions.node}, Cortex ${versions.cortex}, Portkey ${versions.portkey} with ` +
+      `@hono/node-server ${versions.honoNodeServer}, undici ${versions.undici}, autocannon ${versions.autocannon}.`,
+    '',
+    `| mode | connections | target | req/s | p50 ms | p99 ms | CPU ms per request | errors | core ${PROXY_CORE} busy with other work |`,
+    '|---|---:|---|---:|---:|---:|---:|---:|---:|',
+    ...result.rows.map(
+      (row) =>
+        `| ${row.mode} | ${row.connections} | ${row.label} | ${Math.round(row.rps)} | ${fixed(row.p50, 1)} | ` +
+        `${fixed(row.p99, 1)} | ${fixed(row.cpuMsPerRequest, 3)} | ${row.errors} | ` +
+        `${row.target === 'direct' ? '' : `${fixed(row.othersOnProxyCorePct, 0)} %`} |`,
+    ),
+    '',
+    'Ratios at 50 connections (Cortex / other):',
+    '',
+    '| mode | against | metric | Cortex / other | target | |',
+    '|---|---|---|---:|---|---|',
+    ...result.ratios.map(
+      (r) =>
+        `| ${r.mode} | ${TARGETS[r.against]} | ${r.metric} | ${fixed(r.value, 2)}× | ${r.target} | ` +
+        `${r.met ? 'met' : '**not met**'} |`,
+    ),
+    '',
+    `Added latency, sequential probe: ${config.probeRequests} requests per target and mode, one at a time on one ` +
+      'keep-alive connection, timed to the last body byte with `process.hrtime` (autocannon reports whole ms); ' +
+      `targets alternate in blocks of ${PROBE_BLOCK} after ${PROBE_WARMUP} warm-up requests each.`,
+    '',
+    '| mode | target | p50 ms | p99 ms | added p50 ms | added p99 ms | errors |',
+    '|---|---|---:|---:|---:|---:|---:|',
+    ...result.probe.map(
+      (row) =>
+        `| ${row.mode} | ${row.label} | ${fixed(row.p50Ms, 3)} | ${fixed(row.p99Ms, 3)} | ` +
+        `${row.target === 'direct' ? '' : signed(row.addedP50Ms)} | ${row.target === 'direct' ? '' : signed(row.addedP99Ms)} | ${row.errors} |`,
+    ),
+    '',
+    'Memory (resident set size of the serving process):',
+    '',
+    '| target | after warm-up MiB | peak sampled under load MiB | peak of the process (VmHWM) MiB |',
+    '|---|---:|---:|---:|',
+    ...result.rss.map(
+      (row) =>
+        `| ${row.label} | ${fixed(row.afterWarmupMiB, 0)} | ${fixed(row.peakDuringLoadMiB, 0)} | ${fixed(row.peakMiB, 0)} |`,
+    ),
+    '',
+    result.errorsTotal === 0
+      ? 'Errors: none in any cell or probe.'
+      : `**Errors: ${result.errorsTotal} failed requests (see the errors columns); the figures of those cells are not valid.**`,
+    '',
   ];
-  for (const row of rows) {
-    lines.push(
-      `| ${row.mode} | ${row.connections} | ${row.target} | ${Math.round(row.rps)} | ${row.p50.toFixed(1)} | ` +
-        `${row.p99.toFixed(1)} | ${row.cpuMsPerRequest.toFixed(3)} | ${row.errors} |`,
-    );
-  }
   return lines.join('\n');
 }
 
-module.exports = { runOverhead: main, overheadTable: table, pinned: HAS_TASKSET, DURATION_S, ROUNDS };
+module.exports = { runOverhead, overheadMarkdown, pinned: HAS_TASKSET, DURATION_S, ROUNDS };
+
+if (require.main === module) {
+  runOverhead().then(
+    (result) => {
+      process.stdout.write(overheadMarkdown(result));
+      if (result.errorsTotal > 0) process.exitCode = 1;
+    },
+    (error) => {
+      process.stderr.write(`overhead failed: ${error.stack ?? error}\n`);
+      process.exit(1);
+    },
+  );
+}
