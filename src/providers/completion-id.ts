@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { randomHex } from '../common/random-hex';
 
 /** An OpenAI-style completion id for providers whose own ids are not OpenAI-shaped. */
 export function newCompletionId(): string {
-  return `chatcmpl-${randomUUID().replaceAll('-', '')}`;
+  return `chatcmpl-${randomHex(16)}`;
 }

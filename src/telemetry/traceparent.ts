@@ -1,23 +1,5 @@
-import { randomFillSync } from 'node:crypto';
+import { randomHex } from '../common/random-hex';
 import { context, trace, isSpanContextValid } from '@opentelemetry/api';
-
-/**
- * Random bytes for ids come from a pool refilled 4 KB at a time: one randomBytes() call per id was
- * 2% of the gateway's CPU (each is a synchronous trip into OpenSSL). node:crypto's randomUUID pools
- * the same way.
- */
-const randomPool = Buffer.allocUnsafe(4096);
-let poolOffset = randomPool.length;
-
-function randomHex(bytes: number): string {
-  if (poolOffset + bytes > randomPool.length) {
-    randomFillSync(randomPool);
-    poolOffset = 0;
-  }
-  const hex = randomPool.toString('hex', poolOffset, poolOffset + bytes);
-  poolOffset += bytes;
-  return hex;
-}
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
