@@ -11,6 +11,7 @@ import { ResilienceInterceptor, type ResilienceScope } from '../resilience/resil
 import { parseChatRequest } from './chat-request.schema';
 import { ClientAuthGuard } from './client-auth.guard';
 import { ClientRateLimitGuard } from './client-rate-limit.guard';
+import { writeCoalescer } from './coalesce-writes';
 import { setRoutingHeaders } from './routing-headers';
 import { sseEvents } from './sse-events';
 import { traceIdOf } from '../telemetry/traceparent';
@@ -64,6 +65,7 @@ export class ChatCompletionsController {
         closed: () => this.traffic.openStreams--,
         succeeded: () => this.outcomes.succeeded(finished),
         failed: (error) => this.outcomes.failed(finished, error),
+        beforeEvent: writeCoalescer(reply.raw),
       }),
       { highWaterMark: 16 },
     );

@@ -5,6 +5,7 @@ import { UpstreamError } from '../common/upstream-error';
 import type { RoutedStream } from '../resilience/request-router.service';
 
 const DONE = 'data: [DONE]\n\n';
+const noop = (): void => {};
 
 export interface StreamOutcome {
   opened(): void;
@@ -12,6 +13,8 @@ export interface StreamOutcome {
   succeeded(): void;
   /** Awaited before the error event is written, so the event can carry the DLQ id. */
   failed(error: GatewayError): Promise<void>;
+  /** Called before each event is yielded (to batch the events of one upstream read into one write). */
+  beforeEvent?: () => void;
 }
 
 /**
@@ -21,19 +24,26 @@ export interface StreamOutcome {
  */
 export async function* sseEvents(routed: RoutedStream, outcome?: StreamOutcome): AsyncGenerator<string> {
   outcome?.opened();
+  const beforeEvent = outcome?.beforeEvent ?? noop;
   try {
-    for (const chunk of routed.head) yield `data: ${JSON.stringify(chunk)}\n\n`;
+    for (const chunk of routed.head) {
+      beforeEvent();
+      yield `data: ${JSON.stringify(chunk)}\n\n`;
+    }
     for (;;) {
       const next = await routed.tail.next();
       if (next.done) break;
+      beforeEvent();
       yield `data: ${JSON.stringify(next.value)}\n\n`;
     }
     outcome?.succeeded();
+    beforeEvent();
     yield DONE;
   } catch (error) {
     if (error instanceof ClientDisconnectedError) return;
     const failure = streamFailure(error);
     await outcome?.failed(failure);
+    beforeEvent();
     yield `data: ${JSON.stringify(failure.toBody())}\n\n`;
     yield DONE;
   } finally {
