@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SimRequest, SimResponse } from './transport';
 import { FaultProfileError } from './fault-profile.schema';
 import type { Flavour } from './flavours/flavour.types';
 import { parseJson, readBody, sendJson } from './http-body.util';
@@ -23,8 +23,8 @@ const PROVIDER_PATH = /^\/providers\/([^/]+)$/;
  * Routes are listed in src/simulator/README.md.
  */
 export async function handleControl(
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: SimRequest,
+  res: SimResponse,
   target: ControlTarget,
   subPath: string,
   query: string,
@@ -48,7 +48,7 @@ function route(
   path: string,
   query: string,
   body: unknown,
-  res: ServerResponse,
+  res: SimResponse,
   target: ControlTarget,
 ): void {
   const { registry, recorder } = target;

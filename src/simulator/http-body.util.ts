@@ -1,10 +1,11 @@
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { SimRequest, SimResponse } from './transport';
 
 // Far above any chat request; beyond it the body is not kept (the request still gets an answer).
 const BODY_LIMIT_BYTES = 32 * 1024 * 1024;
 
 /** Reads a request body as UTF-8; resolves '' if the client goes away first. */
-export function readBody(req: IncomingMessage): Promise<string> {
+export function readBody(req: SimRequest): Promise<string> {
   if (req.method === 'GET' || req.method === 'HEAD') {
     req.resume();
     return Promise.resolve('');
@@ -35,17 +36,12 @@ export function parseJson(text: string): unknown {
 }
 
 /** Sends a complete body with an exact Content-Length. */
-export function sendBody(
-  res: ServerResponse,
-  status: number,
-  headers: OutgoingHttpHeaders,
-  body: string,
-): void {
+export function sendBody(res: SimResponse, status: number, headers: OutgoingHttpHeaders, body: string): void {
   res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
 
 /** The simulator's own JSON answers (control API, unknown provider): compact, with a newline. */
-export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+export function sendJson(res: SimResponse, status: number, value: unknown): void {
   sendBody(res, status, { 'content-type': 'application/json' }, JSON.stringify(value) + '\n');
 }

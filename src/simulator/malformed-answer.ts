@@ -1,4 +1,5 @@
-import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { SimResponse } from './transport';
 import type { Timing } from './fault-engine';
 import type { MalformedKind } from './fault-profile.types';
 import type { Completion, FlavourResponder } from './flavours/flavour.types';
@@ -19,7 +20,7 @@ export interface MalformedFault {
 
 /** Writes one of the broken answers real upstreams and proxies produce. */
 export async function writeMalformed(
-  res: ServerResponse,
+  res: SimResponse,
   pacer: ResponsePacer,
   record: RecordedRequest,
   responder: FlavourResponder,

@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decide, type Decision, type Outcome } from './fault-engine';
 import type { ChatCall, Completion, Endpoint, ErrorRequest, HttpAnswer } from './flavours/flavour.types';
 import { parseJson, readBody, sendBody } from './http-body.util';
@@ -10,11 +9,12 @@ import { ResponsePacer } from './response-pacer';
 import { hintHeaders } from './retry-hints';
 import { runStream } from './stream-runner';
 import { generateText } from './text-generator';
+import { connectionIdOf, plainHeaders, type SimRequest, type SimResponse } from './transport';
 
 /** One provider request in flight: what the handler passes between its steps. */
 interface Exchange {
-  req: IncomingMessage;
-  res: ServerResponse;
+  req: SimRequest;
+  res: SimResponse;
   provider: ProviderState;
   record: RecordedRequest;
   pacer: ResponsePacer;
@@ -27,8 +27,8 @@ interface Exchange {
  * decide, then answer through the provider's responder with the decided timing.
  */
 export async function handleProviderRequest(
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: SimRequest,
+  res: SimResponse,
   provider: ProviderState,
   recorder: RequestRecorder,
   path: string,
@@ -46,7 +46,9 @@ export async function handleProviderRequest(
     path,
     query,
     key: responder.apiKey(req, query),
-    headers: req.headers,
+    headers: plainHeaders(req),
+    httpVersion: req.httpVersion,
+    connection: connectionIdOf(req),
   });
   const x: Exchange = { req, res, provider, record, pacer: new ResponsePacer(res, record), subPath };
   const raw = await readBody(req);

@@ -2,7 +2,17 @@ import { RequestRecorder } from './request-recorder';
 
 describe(RequestRecorder.name, () => {
   const open = (recorder: RequestRecorder, provider: string, time: number) =>
-    recorder.open({ time, provider, flavour: 'openai', method: 'POST', path: '/x', query: '', headers: {} });
+    recorder.open({
+      time,
+      provider,
+      flavour: 'openai',
+      method: 'POST',
+      path: '/x',
+      query: '',
+      headers: {},
+      httpVersion: '1.1',
+      connection: 1,
+    });
 
   it('keeps the newest records up to its capacity, oldest first', () => {
     const recorder = new RequestRecorder(3);

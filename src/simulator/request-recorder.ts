@@ -15,8 +15,12 @@ export interface RecordedRequest {
   query: string;
   /** The API key presented (the simulator's keys are fake, so it is kept whole). */
   key?: string;
-  /** All request headers, lower-cased (x-stainless-retry-count, x-request-id, traceparent, x-cortex-attempt, ...). */
+  /** All request headers, lower-cased (x-stainless-retry-count, x-request-id, traceparent, x-cortex-attempt, ...); over HTTP/2 without the pseudo-headers, `:authority` given as `host`. */
   headers: IncomingHttpHeaders;
+  /** `1.1`, or `2.0` for cleartext HTTP/2. */
+  httpVersion: string;
+  /** Sequence number of the TCP connection the request came on (1 for the simulator's first). */
+  connection: number;
   model?: string;
   stream?: boolean;
   maxTokens?: number;

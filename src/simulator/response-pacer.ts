@@ -1,5 +1,7 @@
 import type { ServerResponse } from 'node:http';
+import { constants as h2, type Http2ServerResponse } from 'node:http2';
 import type { RecordedRequest } from './request-recorder';
+import { isHttp2, type SimResponse } from './transport';
 
 /**
  * Timing and flow control of one response. Every wait ends early when the client goes away, and
@@ -13,7 +15,7 @@ export class ResponsePacer {
   private wake: ((alive: boolean) => void) | undefined;
 
   constructor(
-    private readonly res: ServerResponse,
+    private readonly res: SimResponse,
     private readonly record: RecordedRequest,
   ) {
     res.once('finish', this.onFinish);
@@ -21,6 +23,11 @@ export class ResponsePacer {
   }
 
   private readonly onFinish = (): void => {
+    // node:http2's compatibility response emits 'finish' whenever its stream closes, a client's
+    // RST_STREAM included: over HTTP/2 the answer is complete only if it was ended and the stream
+    // closed without an error code.
+    if (isHttp2(this.res) && !(this.res.writableEnded && this.res.stream.rstCode === h2.NGHTTP2_NO_ERROR))
+      return;
     this.record.completed = true;
     this.record.endedAt = Date.now();
   };
@@ -86,7 +93,7 @@ export class ResponsePacer {
       this.wake = resolve;
       const done = () => setImmediate(() => this.resume(!this.closed));
       if (data === '') {
-        this.res.flushHeaders();
+        this.res.flushHeaders?.();
         done();
       } else {
         this.res.write(data, done);
@@ -95,20 +102,33 @@ export class ResponsePacer {
   }
 
   end(data?: string): void {
-    if (!this.closed) this.res.end(data);
+    if (this.closed) return;
+    if (data === undefined) this.res.end();
+    else this.res.end(data);
   }
 
-  /** Destroys the socket with a TCP RST (ECONNRESET for the client); not counted as a client abort. */
+  /**
+   * Destroys the socket with a TCP RST (ECONNRESET for the client); not counted as a client abort.
+   * Over HTTP/2 the stream is reset (RST_STREAM INTERNAL_ERROR) and the connection's other streams
+   * carry on, as a real HTTP/2 server or proxy fails one request.
+   */
   reset(): void {
     this.destroyedByUs = true;
-    const socket = this.res.socket;
+    if (isHttp2(this.res)) return this.resetStream();
+    const socket = (this.res as ServerResponse).socket;
     if (socket && !socket.destroyed) socket.resetAndDestroy();
     else this.res.destroy();
   }
 
-  /** Closes the socket with a FIN after a partial answer (Content-Length mismatch). */
+  /** Closes the socket with a FIN after a partial answer (Content-Length mismatch); HTTP/2: RST_STREAM. */
   close(): void {
     this.destroyedByUs = true;
-    this.res.socket?.destroy();
+    if (isHttp2(this.res)) return this.resetStream();
+    (this.res as ServerResponse).socket?.destroy();
+  }
+
+  private resetStream(): void {
+    const stream = (this.res as Http2ServerResponse).stream;
+    if (!stream.destroyed) stream.close(h2.NGHTTP2_INTERNAL_ERROR);
   }
 }

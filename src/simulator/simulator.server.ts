@@ -1,5 +1,6 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttp2Server, type Http2Server, type ServerHttp2Session } from 'node:http2';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { handleControl, type ControlTarget } from './control-api';
 import { FaultProfileError } from './fault-profile.schema';
 import type { FaultProfile } from './fault-profile.types';
@@ -10,10 +11,12 @@ import { DEFAULT_PROVIDERS, ProviderRegistry, type ProviderDeclaration } from '.
 import { handleProviderRequest } from './request-handler';
 import { RequestRecorder } from './request-recorder';
 import type { SimulatedProviderInfo, SimulatorHandle, SimulatorOptions } from './simulator.types';
+import { H2_PREFACE, tagConnection, type SimRequest, type SimResponse } from './transport';
 
 /**
- * Starts the provider simulator: one node:http server, every provider under its own first path
- * segment, the control API under `/_sim/`. Resolves once it listens.
+ * Starts the provider simulator: one port speaking HTTP/1.1 and cleartext HTTP/2 (prior knowledge),
+ * every provider under its own first path segment, the control API under `/_sim/`. Resolves once
+ * it listens.
  */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<SimulatorHandle> {
   const file = options.faultsFile ? loadFaultsFile(options.faultsFile) : undefined;
@@ -49,19 +52,33 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     startedAt: Date.now(),
   };
 
-  const server = createServer((req, res) => {
+  const handle = (req: SimRequest, res: SimResponse): void => {
     dispatch(req, res, target).catch((error: unknown) => {
       // A bug must not kill a simulator that thousands of streams go through.
       if (!res.headersSent) sendJson(res, 500, { error: `simulator error: ${String(error)}` });
       else res.destroy();
     });
-  });
+  };
+  // Neither protocol server listens: the TCP server below hands each connection to one of them.
+  const http1 = createHttpServer(handle);
   // Longer than the client pools' idle timeouts, so the client always closes idle sockets first.
-  server.keepAliveTimeout = 65_000;
+  http1.keepAliveTimeout = 65_000;
+  const http2 = createHttp2Server(handle);
+  const sessions = new Set<ServerHttp2Session>();
+  http2.on('session', (session: ServerHttp2Session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
+  // A client that breaks the protocol loses its session; the simulator carries on.
+  http2.on('sessionError', () => {});
+
   const sockets = new Set<Socket>();
-  server.on('connection', (socket) => {
+  let connections = 0;
+  const server = createNetServer((socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
+    tagConnection(socket, ++connections);
+    routeConnection(socket, http1, http2);
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -97,12 +114,42 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
+        for (const session of sessions) session.destroy();
         for (const socket of sockets) socket.destroy();
       }),
   };
 }
 
-async function dispatch(req: IncomingMessage, res: ServerResponse, target: ControlTarget): Promise<void> {
+/**
+ * Reads the first bytes of a connection: the HTTP/2 preface sends it to the HTTP/2 server (prior
+ * knowledge, no upgrade), anything else to the HTTP/1.1 server. The bytes read are put back first.
+ */
+function routeConnection(socket: Socket, http1: HttpServer, http2: Http2Server): void {
+  let head: Buffer = Buffer.alloc(0);
+  // A reset before the first request must not become an uncaught 'error'.
+  const onError = (): void => {};
+  const onData = (chunk: Buffer): void => {
+    head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+    const n = Math.min(head.length, H2_PREFACE.length);
+    const h2 = head.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
+    if (h2 && head.length < H2_PREFACE.length) return; // a preface cut short: wait for the rest
+    socket.removeListener('data', onData);
+    socket.removeListener('error', onError);
+    socket.pause();
+    socket.unshift(head);
+    if (h2) {
+      // The session takes over the socket and reads what was put back first.
+      http2.emit('connection', socket);
+    } else {
+      http1.emit('connection', socket);
+      socket.resume();
+    }
+  };
+  socket.on('error', onError);
+  socket.on('data', onData);
+}
+
+async function dispatch(req: SimRequest, res: SimResponse, target: ControlTarget): Promise<void> {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { SimResponse } from './transport';
 import type { Timing } from './fault-engine';
 import type { StreamScript } from './flavours/flavour.types';
 import type { ResponsePacer } from './response-pacer';
@@ -20,7 +20,7 @@ const BATCH_CHARS = 16_384;
  * delays, then the tail, or the fault. With no delays the whole stream goes out in one write.
  */
 export async function runStream(
-  res: ServerResponse,
+  res: SimResponse,
   pacer: ResponsePacer,
   record: RecordedRequest,
   script: StreamScript,

@@ -1,4 +1,5 @@
-import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { SimRequest } from '../transport';
 import type { InternalErrorVariant, RetryHintKind } from '../fault-profile.types';
 import { FrameTemplate, quote, SLOT } from '../frame-template.util';
 import { formatRfc3339Seconds } from '../go-duration.util';
@@ -66,12 +67,12 @@ export class AnthropicResponder implements FlavourResponder {
   }
 
   /** `x-api-key` per the API reference; the official SDK 1.x sends the key as `Authorization: Bearer`. */
-  apiKey(req: IncomingMessage): string | undefined {
+  apiKey(req: SimRequest): string | undefined {
     const key = req.headers['x-api-key'];
     return typeof key === 'string' && key !== '' ? key : bearerKey(req);
   }
 
-  checkHeaders(req: IncomingMessage): string | undefined {
+  checkHeaders(req: SimRequest): string | undefined {
     return req.headers['anthropic-version'] ? undefined : 'anthropic-version: header is required';
   }
 

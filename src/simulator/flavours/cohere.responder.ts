@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { SimRequest } from '../transport';
 import type { InternalErrorVariant, RetryHintKind } from '../fault-profile.types';
 import { FrameTemplate, quote, SLOT } from '../frame-template.util';
 import { uniqueUuid } from '../id-generator';
@@ -53,7 +53,7 @@ export class CohereResponder implements FlavourResponder {
     return { kind: 'not_found' };
   }
 
-  apiKey(req: IncomingMessage): string | undefined {
+  apiKey(req: SimRequest): string | undefined {
     return bearerKey(req);
   }
 

@@ -1,4 +1,5 @@
-import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { SimRequest } from '../transport';
 import type { InternalErrorVariant, RetryHintKind } from '../fault-profile.types';
 
 /** The wire dialects the simulator speaks; `groq` is OpenAI's protocol with Groq's habits. */
@@ -84,14 +85,14 @@ export interface FlavourResponder {
   /** Maps a method and path (relative to the provider root, no query) to an endpoint. */
   match(method: string, path: string): Endpoint;
   /** The key the client presented, if any. */
-  apiKey(req: IncomingMessage, query: string): string | undefined;
+  apiKey(req: SimRequest, query: string): string | undefined;
   /** Whether this protocol refuses requests without a key (Ollama does not). */
   readonly requiresKey: boolean;
   /** The status of a missing and of a rejected key (Gemini: 403 and 400, most others 401). */
   readonly missingKeyStatus: number;
   readonly invalidKeyStatus: number;
   /** A protocol-level header check (Anthropic's anthropic-version); returns an error message. */
-  checkHeaders(req: IncomingMessage): string | undefined;
+  checkHeaders(req: SimRequest): string | undefined;
   /** Reads the chat request body; a string is a 400 message. */
   parseChat(endpoint: Extract<Endpoint, { kind: 'chat' }>, body: unknown): ChatCall | string;
   newRequestId(): string;

@@ -1,4 +1,5 @@
-import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { SimRequest } from '../transport';
 import type { InternalErrorVariant, RetryHintKind } from '../fault-profile.types';
 import { FrameTemplate, quote, SLOT } from '../frame-template.util';
 import { uniqueAlnum } from '../id-generator';
@@ -61,7 +62,7 @@ export class GeminiResponder implements FlavourResponder {
     return { kind: 'not_found' };
   }
 
-  apiKey(req: IncomingMessage, query: string): string | undefined {
+  apiKey(req: SimRequest, query: string): string | undefined {
     const header = req.headers['x-goog-api-key'];
     if (typeof header === 'string' && header !== '') return header;
     if (query === '') return undefined;

@@ -1,4 +1,5 @@
-import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { SimRequest } from '../transport';
 import type { InternalErrorVariant, RetryHintKind } from '../fault-profile.types';
 import { FrameTemplate, quote, SLOT } from '../frame-template.util';
 import { uniqueHex, uniqueUuid } from '../id-generator';
@@ -42,7 +43,7 @@ export class GroqResponder implements FlavourResponder {
     return matchOpenAiPath(method, path, '/openai/v1');
   }
 
-  apiKey(req: IncomingMessage): string | undefined {
+  apiKey(req: SimRequest): string | undefined {
     return bearerKey(req);
   }
 

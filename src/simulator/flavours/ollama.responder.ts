@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { SimRequest } from '../transport';
 import type { RetryHintKind } from '../fault-profile.types';
 import { FrameTemplate, quote, SLOT, SLOT2 } from '../frame-template.util';
 import { uniqueHex } from '../id-generator';
@@ -68,7 +68,7 @@ export class OllamaResponder implements FlavourResponder {
     return { kind: 'not_found' };
   }
 
-  apiKey(req: IncomingMessage): string | undefined {
+  apiKey(req: SimRequest): string | undefined {
     return bearerKey(req);
   }
 

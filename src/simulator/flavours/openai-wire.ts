@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { SimRequest } from '../transport';
 import {
   arrayField,
   isRecord,
@@ -13,7 +13,7 @@ import type { ChatCall, Endpoint } from './flavour.types';
 /** Request parsing and routing shared by the OpenAI-protocol flavours (OpenAI, Groq). */
 
 /** `Authorization: Bearer <key>`, as OpenAI, Groq and Cohere take it. */
-export function bearerKey(req: IncomingMessage): string | undefined {
+export function bearerKey(req: SimRequest): string | undefined {
   const header = req.headers.authorization;
   if (!header || !header.startsWith('Bearer ')) return undefined;
   const key = header.slice(7).trim();

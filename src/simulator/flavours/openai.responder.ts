@@ -1,4 +1,5 @@
-import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { SimRequest } from '../transport';
 import type { InternalErrorVariant, RetryHintKind } from '../fault-profile.types';
 import { FrameTemplate, quote, SLOT, SLOT2 } from '../frame-template.util';
 import { uniqueAlnum, uniqueHex } from '../id-generator';
@@ -46,7 +47,7 @@ export class OpenAiResponder implements FlavourResponder {
     return matchOpenAiPath(method, path, '/v1');
   }
 
-  apiKey(req: IncomingMessage): string | undefined {
+  apiKey(req: SimRequest): string | undefined {
     return bearerKey(req);
   }
 
