@@ -99,6 +99,7 @@ const profileSchema = z.strictObject({
   down_until: z.number().optional(),
   down_status: status.optional(),
   rules: z.array(ruleSchema).optional(),
+  stamp_chunks: z.boolean().optional(),
 });
 
 /** Thrown for an invalid profile; the message names each bad field. */

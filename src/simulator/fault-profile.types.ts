@@ -110,4 +110,9 @@ export interface FaultProfile extends TimingFields {
   down_status?: number;
   /** Evaluated in order; the first rule that selects the request applies. */
   rules?: FaultRule[];
+  /**
+   * Benchmarks: each stream content chunk's text ends in `<t=EPOCH_MS>` (sub-ms wall clock at the
+   * moment the chunk is written), so a client can measure each chunk's delivery latency.
+   */
+  stamp_chunks?: boolean;
 }

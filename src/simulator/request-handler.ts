@@ -1,5 +1,12 @@
 import { decide, type Decision, type Outcome } from './fault-engine';
-import type { ChatCall, Completion, Endpoint, ErrorRequest, HttpAnswer } from './flavours/flavour.types';
+import type {
+  ChatCall,
+  Completion,
+  Endpoint,
+  ErrorRequest,
+  HttpAnswer,
+  StreamScript,
+} from './flavours/flavour.types';
 import { parseJson, readBody, sendBody } from './http-body.util';
 import { isRecord, stringField } from './json-narrow.util';
 import { writeMalformed } from './malformed-answer';
@@ -7,7 +14,7 @@ import type { ProviderState } from './provider-registry';
 import type { RecordedRequest, RequestRecorder } from './request-recorder';
 import { ResponsePacer } from './response-pacer';
 import { hintHeaders } from './retry-hints';
-import { runStream } from './stream-runner';
+import { runStream, withSendStamps } from './stream-runner';
 import { generateText } from './text-generator';
 import { connectionIdOf, plainHeaders, type SimRequest, type SimResponse } from './transport';
 
@@ -114,17 +121,14 @@ async function serveChat(
 
   const completion = complete(x, call, decision.timing.responseWords);
   const timing = decision.timing;
+  const streamScript = (): StreamScript => {
+    const script = responder.chatStream(completion);
+    return x.provider.profile.stamp_chunks ? withSendStamps(script, completion.pieces) : script;
+  };
   switch (outcome.kind) {
     case 'ok':
       if (call.stream)
-        return runStream(
-          x.res,
-          x.pacer,
-          record,
-          responder.chatStream(completion),
-          completion.pieces.length,
-          timing,
-        );
+        return runStream(x.res, x.pacer, record, streamScript(), completion.pieces.length, timing);
       return sendAnswer(x, responder.chatAnswer(completion));
     case 'malformed':
       return writeMalformed(x.res, x.pacer, record, responder, completion, timing, {
@@ -135,10 +139,8 @@ async function serveChat(
     case 'disconnect':
     case 'stall':
     case 'stream_error':
-      if (call.stream) {
-        const script = responder.chatStream(completion);
-        return runStream(x.res, x.pacer, record, script, completion.pieces.length, timing, outcome);
-      }
+      if (call.stream)
+        return runStream(x.res, x.pacer, record, streamScript(), completion.pieces.length, timing, outcome);
       return brokenAnswer(x, outcome, responder.chatAnswer(completion));
     default:
       return;

@@ -87,3 +87,24 @@ export function withBadFrame(script: StreamScript, at: number, count: number): S
 export function withoutContent(script: StreamScript): StreamScript {
   return { ...script, content: (i) => script.bare(i) };
 }
+
+/** Wall clock in epoch ms with sub-ms precision, comparable across processes on one machine. */
+export function preciseNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/**
+ * The same stream with each content chunk's text stamped with the instant it is rendered, which
+ * is the instant it is written (`stamp_chunks`). The responders read `pieces[i]` when rendering
+ * chunk i, so the stamp goes into the piece just before.
+ */
+export function withSendStamps(script: StreamScript, pieces: string[]): StreamScript {
+  const words = pieces.slice();
+  return {
+    ...script,
+    content: (i) => {
+      pieces[i] = `${words[i]}<t=${preciseNow().toFixed(3)}>`;
+      return script.content(i);
+    },
+  };
+}

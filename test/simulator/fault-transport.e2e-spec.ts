@@ -148,6 +148,26 @@ describe('simulator transport faults and timing', () => {
     expect(Date.now() - started).toBeLessThan(100);
   });
 
+  it('stamp_chunks: each content chunk carries the wall-clock instant it was written', async () => {
+    await sim.setFaults('openai', { response_words: 4, chunk_delay_ms: 50, stamp_chunks: true });
+    const started = performance.timeOrigin + performance.now();
+    const response = await openai(true);
+    const stamps = contentFrames(response.body).map((frame) => {
+      const match = /<t=(\d+\.\d{3})>"/.exec(frame);
+      if (!match) throw new Error(`no stamp in ${frame}`);
+      return Number(match[1]);
+    });
+    expect(stamps).toHaveLength(4);
+    expect(stamps[0]).toBeGreaterThanOrEqual(started);
+    for (let i = 1; i < 4; i++) expect(stamps[i] - stamps[i - 1]).toBeGreaterThanOrEqual(45);
+    // Only the stamps differ from the plain answer.
+    await sim.patchFaults('openai', { stamp_chunks: null });
+    const plain = await openai(true);
+    expect(contentFrames(response.body).map((f) => /"content":"([^"<]*)/.exec(f)![1])).toEqual(
+      contentFrames(plain.body).map((f) => /"content":"([^"]*)"/.exec(f)![1]),
+    );
+  });
+
   it('records aborted when the client leaves mid-stream, and stops writing', async () => {
     await sim.setFaults('openai', { response_words: 200, chunk_delay_ms: 20 });
     await new Promise<void>((resolve, reject) => {
