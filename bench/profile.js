@@ -1,7 +1,8 @@
 'use strict';
 // Profiles Cortex's hot path: the gateway runs under `--cpu-prof` while autocannon drives non-stream
 // (or stream) completions through it to the simulator, then the V8 profile is summarised by self time
-// per function and per package. `node bench/profile.js [--stream] [--seconds 10] [--top 40]`.
+// per function and per package.
+// `node bench/profile.js [--stream] [--seconds 10] [--top 40] [--node-option=--max-semi-space-size=64]`.
 const { mkdtempSync, readdirSync, readFileSync, writeFileSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
@@ -70,6 +71,7 @@ async function main() {
       seconds: { type: 'string', default: '10' },
       connections: { type: 'string', default: '50' },
       top: { type: 'string', default: '40' },
+      'node-option': { type: 'string', multiple: true, default: [] },
     },
   });
   const simPort = await freePort();
@@ -97,7 +99,7 @@ async function main() {
   const gateway = startNode(join(ROOT, 'dist/main.js'), [], {
     core: 0,
     name: 'cortex',
-    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...values['node-option']],
     env: { CORTEX_CONFIG: configPath, PORT: String(gatewayPort), HOST: '127.0.0.1', CORTEX_DATA_DIR: dir },
   });
   try {
@@ -117,7 +119,7 @@ async function main() {
     });
     process.stdout.write(
       `${result.requests.total} requests, ${Math.round(result.requests.average)} req/s, ` +
-        `${result.non2xx + result.errors} errors\n`,
+        `${result.non2xx + result.errors} errors (status codes ${JSON.stringify(result.statusCodeStats)})\n`,
     );
   } finally {
     await stop(gateway);
