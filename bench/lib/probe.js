@@ -78,13 +78,14 @@ function percentile(sorted, q) {
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
 }
 
-/** n, p50, p99, mean and max of a list of milliseconds. */
+/** n, p50, p95, p99, mean and max of a list of milliseconds. */
 function summarize(values) {
   const sorted = [...values].sort((a, b) => a - b);
   const n = sorted.length;
   return {
     n,
     p50: percentile(sorted, 0.5),
+    p95: percentile(sorted, 0.95),
     p99: percentile(sorted, 0.99),
     mean: n ? sorted.reduce((sum, v) => sum + v, 0) / n : NaN,
     max: n ? sorted[n - 1] : NaN,
