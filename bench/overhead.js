@@ -7,7 +7,7 @@
 // sequential latency probe (one keep-alive connection, hrtime) for the sub-millisecond added latency.
 // `node bench/overhead.js` runs it standalone and prints the markdown section.
 const { execFileSync } = require('node:child_process');
-const { mkdtempSync, readFileSync, writeFileSync } = require('node:fs');
+const { mkdtempSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const autocannon = require('autocannon');
@@ -304,6 +304,7 @@ function ratios(result) {
 async function runOverhead() {
   const unpin = pinSelf(LOAD_CORE);
   const children = [];
+  const dataDir = mkdtempSync(join(tmpdir(), 'cortex-bench-'));
   try {
     const [simPort, barePort, cortexPort, portkeyPort] = [
       await freePort(),
@@ -311,7 +312,6 @@ async function runOverhead() {
       await freePort(),
       await freePort(),
     ];
-    const dataDir = mkdtempSync(join(tmpdir(), 'cortex-bench-'));
     const configPath = join(dataDir, 'bench.yaml');
     const faultsPath = join(dataDir, 'faults.yaml');
     const simulatorUrl = `http://127.0.0.1:${simPort}`;
@@ -471,6 +471,7 @@ async function runOverhead() {
     return result;
   } finally {
     for (const child of children.reverse()) await stop(child);
+    rmSync(dataDir, { recursive: true, force: true });
     unpin();
   }
 }
