@@ -74,7 +74,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   const sockets = new Set<Socket>();
   let connections = 0;
-  const server = createNetServer((socket) => {
+  // No Nagle delay, as node:http's own server sets it: HTTP/2 multiplexes many streams' small
+  // frames on one socket, where Nagle plus the peer's delayed ACKs would hold chunks back.
+  const server = createNetServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     tagConnection(socket, ++connections);
