@@ -16,7 +16,11 @@ export class DeadlineExceededError extends Error {
 
 /** A hedged attempt whose twin answered first: it is cancelled, which is neither success nor failure. */
 export class HedgeLostError extends Error {
-  constructor() {
+  /**
+   * @param slowerThanMs set on a primary that lost: all that is known of its latency is that it did
+   *   not answer within the hedge delay (what it had run when its twin won includes the twin's time).
+   */
+  constructor(readonly slowerThanMs?: number) {
     super('another attempt of this request answered first');
     this.name = 'HedgeLostError';
   }

@@ -178,9 +178,14 @@ export class DeploymentAttempts {
     }
     if (error instanceof HedgeLostError) {
       permit.release();
-      // A censored sample: the attempt took at least this long. Without it the slow tail that
-      // hedging cuts off would vanish from the latency the hedge delay is computed from.
-      this.state.latency(deployment.provider, deployment.model).record(this.clock.monotonic() - started);
+      // A primary cut off by its twin is recorded as a censored sample at the hedge delay: without it
+      // the slow tail that hedging cuts off would vanish from the latency the delay is computed from.
+      // Not at the time it had run: that includes the twin's latency, and the hedge delay (a
+      // percentile of these samples) would creep up by the twin's latency at every hedge. A twin
+      // that lost says nothing about its own latency and records nothing.
+      if (error.slowerThanMs !== undefined) {
+        this.state.latency(deployment.provider, deployment.model).record(error.slowerThanMs);
+      }
       run.recordCancelled(deployment, apiKey, started);
       throw error;
     }

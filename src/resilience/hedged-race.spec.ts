@@ -48,6 +48,23 @@ describe(hedgedRace.name, () => {
     await expect(race).resolves.toEqual({ value: 'b', hedged: true });
     expect(log).toEqual(['a start', 'b start', 'b done', 'a aborted']);
     expect(reasons[0]).toBeInstanceOf(HedgeLostError);
+    // The losing primary is known to be slower than the hedge delay, and no more than that.
+    expect((reasons[0] as HedgeLostError).slowerThanMs).toBe(100);
+  });
+
+  it('aborts a losing twin with no latency bound (it says nothing about its own latency)', async () => {
+    const log: string[] = [];
+    const reasons: unknown[] = [];
+    const twin: RaceBranch<string> = (signal) => {
+      signal.addEventListener('abort', () => reasons.push(signal.reason));
+      return branch(1000, 'b', log, 'b')(signal);
+    };
+    const race = hedgedRace(branch(150, 'a', log, 'a'), twin, 100, new AbortController().signal, () => true);
+    await jest.advanceTimersByTimeAsync(151);
+    await expect(race).resolves.toEqual({ value: 'a', hedged: true });
+    expect(log).toEqual(['a start', 'b start', 'a done', 'b aborted']);
+    expect(reasons[0]).toBeInstanceOf(HedgeLostError);
+    expect((reasons[0] as HedgeLostError).slowerThanMs).toBeUndefined();
   });
 
   it('does not hedge when the budget says no', async () => {

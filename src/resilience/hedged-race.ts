@@ -12,7 +12,8 @@ export interface RaceOutcome<T> {
 /**
  * "The Tail at Scale" hedging: runs the primary branch and, if it has not answered after `afterMs`,
  * a second branch on the next deployment (when `mayHedge()` allows: the extra-load budget). The first
- * branch to produce a value wins and the other is aborted with HedgeLostError. A branch that throws
+ * branch to produce a value wins and the other is aborted with HedgeLostError (a losing primary's
+ * carries `afterMs`: it was slower than that). A branch that throws
  * anything else (bad request, deadline, client gone) ends the race with that error.
  */
 export function hedgedRace<T>(
@@ -36,12 +37,19 @@ export function hedgedRace<T>(
       finished = true;
       clearTimeout(timer);
       parent.removeEventListener('abort', onParentAbort);
-      for (const controller of running) if (controller !== winner) controller.abort(new HedgeLostError());
+      for (const controller of running) {
+        if (controller === winner) continue;
+        controller.abort(
+          new HedgeLostError(controller === primaryController && hedged ? afterMs : undefined),
+        );
+      }
       settle();
     };
 
+    let primaryController: AbortController | undefined;
     const start = (branch: RaceBranch<T>): void => {
       const controller = new AbortController();
+      primaryController ??= controller;
       if (parent.aborted) controller.abort(parent.reason);
       running.add(controller);
       branch(controller.signal).then(
