@@ -8,7 +8,6 @@ import { NestFactory } from '@nestjs/core';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { Logger } from 'nestjs-pino';
 import { AppModule } from '../../src/app.module';
 import { CortexEvent, type HealthCheckedEvent } from '../../src/common/events';
 import { parseConfig } from '../../src/config/config.loader';
@@ -19,6 +18,7 @@ import { ResilienceState } from '../../src/resilience/resilience-state.service';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator';
 import { simulatorConfig } from '../support/simulator-config';
 import { waitFor } from '../support/wait-for';
+import { createRootLogger, PinoNestLogger } from '../../src/telemetry/logger';
 
 const ADMIN_TOKEN = 'admin-token-for-health-0001';
 
@@ -46,7 +46,7 @@ async function startStage(raw: Record<string, unknown>): Promise<Stage> {
     new FastifyAdapter(),
     { bufferLogs: true },
   );
-  app.useLogger(app.get(Logger));
+  app.useLogger(new PinoNestLogger(createRootLogger(config.runtime.log_level)));
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
   const call = async (method: string, path: string, body?: unknown, token?: string) => {
