@@ -1,0 +1,43 @@
+'use strict';
+// Preloaded into the Cortex process by bench/streams-10k.js (`node --require`), so Cortex's own code
+// stays untouched. Keeps an event-loop delay histogram (perf_hooks.monitorEventLoopDelay) and, on
+// SIGUSR2 and at exit, writes it with the process's memory use as JSON to $BENCH_ELD_FILE, then
+// starts a new histogram: each signal closes one measured phase.
+const { monitorEventLoopDelay } = require('node:perf_hooks');
+const { writeFileSync, renameSync } = require('node:fs');
+
+const file = process.env.BENCH_ELD_FILE;
+const RESOLUTION_MS = 10;
+
+if (file) {
+  const histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  histogram.enable();
+  let seq = 0;
+  // The histogram holds the intervals between the sampling timer's runs, so it includes the timer's
+  // own period: the delay is what exceeds it.
+  const lateMs = (ns) => Math.max(0, ns / 1e6 - RESOLUTION_MS);
+  const dump = (reason) => {
+    const memory = process.memoryUsage();
+    const snapshot = {
+      seq: ++seq,
+      reason,
+      at: Date.now(),
+      resolutionMs: RESOLUTION_MS,
+      samples: histogram.count,
+      delayMs: {
+        p50: lateMs(histogram.percentile(50)),
+        p90: lateMs(histogram.percentile(90)),
+        p99: lateMs(histogram.percentile(99)),
+        p999: lateMs(histogram.percentile(99.9)),
+        max: lateMs(histogram.max),
+        mean: lateMs(histogram.mean),
+      },
+      memory,
+    };
+    writeFileSync(`${file}.tmp`, JSON.stringify(snapshot));
+    renameSync(`${file}.tmp`, file);
+    histogram.reset();
+  };
+  process.on('SIGUSR2', () => dump('signal'));
+  process.on('exit', () => dump('exit'));
+}
