@@ -114,9 +114,13 @@ function fdLimit(pid) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Asks the preloaded probe for its event-loop delay since the last ask (and starts a new period). */
-async function eventLoopSnapshot(pid, file) {
+/**
+ * Asks the preloaded probe for its event-loop delay since the last ask (and starts a new period);
+ * with `collect`, a full GC first, so its memory figures are the live heap.
+ */
+async function eventLoopSnapshot(pid, file, collect = false) {
   const before = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')).seq : 0;
+  if (collect) writeFileSync(`${file}.cmd`, 'gc');
   process.kill(pid, 'SIGUSR2');
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
@@ -181,6 +185,8 @@ async function runStreams() {
     nodeArgs: [
       '--require',
       join(__dirname, 'lib/event-loop-probe.js'),
+      // Only for the live-heap reading after the hold: nothing calls gc() before.
+      '--expose-gc',
       // Diagnostics (BENCH_HEAP_SNAPSHOT=1): a heap snapshot of Cortex at the end of the hold.
       ...(s.heapSnapshot ? ['--heapsnapshot-signal=SIGHUP', `--diagnostic-dir=${dataDir}`] : []),
       // Diagnostics (BENCH_CPU_PROF=1): a V8 CPU profile of Cortex over the whole run.
@@ -209,6 +215,8 @@ async function runStreams() {
     log(`warming up (words per stream: ${s.words})`);
     await warmUp(gatewayUrl);
     await sleep(3000);
+    const baselineLiveHeap = (await eventLoopSnapshot(gateway.pid, eldFile, true)).memory.heapUsed;
+    await sleep(1000);
     const baselineRss = [];
     for (let i = 0; i < 3; i++) {
       baselineRss.push(rssBytes(gateway.pid));
@@ -218,6 +226,7 @@ async function runStreams() {
       rss: median(baselineRss),
       openFiles: openFiles(gateway.pid),
       eventLoop: await eventLoopSnapshot(gateway.pid, eldFile),
+      liveHeap: baselineLiveHeap,
     };
     const fdLimits = { cortex: fdLimit(gateway.pid), simulator: fdLimit(simulator.pid) };
 
@@ -310,6 +319,8 @@ async function runStreams() {
       finished: latest.finished,
     };
     client.send({ type: 'phase', phase: 'tail' });
+    // The live heap with every stream still open: a full GC, after the measured hold.
+    const live = await eventLoopSnapshot(gateway.pid, eldFile, true);
     if (s.heapSnapshot) {
       process.kill(gateway.pid, 'SIGHUP');
       log(`heap snapshot requested into ${dataDir}`);
@@ -354,6 +365,7 @@ async function runStreams() {
         rssMedian: fullRss,
         rssMax: Math.max(...holdRss),
         heapUsed: holdEventLoop.memory.heapUsed,
+        liveHeap: live.collected ? live.memory.heapUsed : NaN,
         external: holdEventLoop.memory.external,
         arrayBuffers: holdEventLoop.memory.arrayBuffers,
         openFiles: median(holdFiles),
@@ -367,6 +379,7 @@ async function runStreams() {
         chunksThroughCortex: holdChunks,
       },
       rssPerStreamBytes: (fullRss - baseline.rss) / s.streams,
+      liveHeapPerStreamBytes: (live.memory.heapUsed - baseline.liveHeap) / s.streams,
       latency: final.latency,
       addedLatencyMs: {
         p50: final.latency.cortex.hold.p50 - final.latency.direct.hold.p50,
@@ -420,7 +433,8 @@ function streamsMarkdown(r) {
     `| streams open at once through Cortex | ${n(s.streams)} | ${n(s.streams)} |`,
     `| Cortex RSS before the load → with every stream open (median over the hold) | ${mb(r.baseline.rss)} → ${mb(r.hold.rssMedian)} (max ${mb(r.hold.rssMax)}) | |`,
     `| **Cortex RSS per open stream** | **${kb(r.rssPerStreamBytes)}** | < 64 KB |`,
-    `| Cortex V8 heap used at the end of the hold | ${mb(r.hold.heapUsed)} | |`,
+    `| Cortex V8 heap used at the end of the hold / live after a full GC | ${mb(r.hold.heapUsed)} / ${mb(r.hold.liveHeap)} (before the load: ${mb(r.baseline.liveHeap)}) | |`,
+    `| live V8 heap per open stream | ${kb(r.liveHeapPerStreamBytes)} | |`,
     `| Cortex open file descriptors before → during the hold | ${n(r.baseline.openFiles)} → ${n(r.hold.openFiles)} | < ${n(r.fdLimits.cortex?.hard ?? 20000)} |`,
     `| upstream: streams over HTTP/2 / connections they used (simulator's records) | ${n(r.upstream.http2)} / ${n(r.upstream.connections)} | |`,
     `| **Cortex event-loop delay during the hold, p50 / p99 / max** | ${ms(el.p50)} / **${ms(el.p99)}** / ${ms(el.max)} | |`,
@@ -436,8 +450,9 @@ function streamsMarkdown(r) {
     `| time to response headers through Cortex, p50 / p99 | ${ms(r.headersMs.p50)} / ${ms(r.headersMs.p99)} | |`,
     '',
     'Method. RSS is read from /proc (VmRSS) once a second; the baseline is the median of three readings ' +
-      'after 150 short warm-up streams, the full-load figure the median over the hold; per stream = the ' +
-      'difference / streams. The event-loop delay comes from `perf_hooks.monitorEventLoopDelay` ' +
+      'after 150 short warm-up streams and a full GC, the full-load figure the median over the hold; per stream = the ' +
+      'difference / streams. The live heap is read after a forced full GC (`--expose-gc`), before ' +
+      'the load and once the hold is over. The event-loop delay comes from `perf_hooks.monitorEventLoopDelay` ' +
       '(10 ms resolution, the timer period subtracted) in a script preloaded into Cortex with ' +
       '`--require bench/lib/event-loop-probe.js`, read per phase on SIGUSR2. Chunk latency: the simulator ' +
       "(profile field `stamp_chunks`) writes into every chunk's text the instant it writes it " +

@@ -2,9 +2,11 @@
 // Preloaded into the Cortex process by bench/streams-10k.js (`node --require`), so Cortex's own code
 // stays untouched. Keeps an event-loop delay histogram (perf_hooks.monitorEventLoopDelay) and, on
 // SIGUSR2 and at exit, writes it with the process's memory use as JSON to $BENCH_ELD_FILE, then
-// starts a new histogram: each signal closes one measured phase.
+// starts a new histogram: each signal closes one measured phase. When $BENCH_ELD_FILE.cmd says `gc`
+// and the process runs with --expose-gc, a full garbage collection runs first, so the memory figures
+// are the live heap (the collection pauses the process: only done once the measured phases are over).
 const { monitorEventLoopDelay } = require('node:perf_hooks');
-const { writeFileSync, renameSync } = require('node:fs');
+const { writeFileSync, renameSync, readFileSync, existsSync, rmSync } = require('node:fs');
 
 const file = process.env.BENCH_ELD_FILE;
 const RESOLUTION_MS = 10;
@@ -17,10 +19,15 @@ if (file) {
   // own period: the delay is what exceeds it.
   const lateMs = (ns) => Math.max(0, ns / 1e6 - RESOLUTION_MS);
   const dump = (reason) => {
+    const command = existsSync(`${file}.cmd`) ? readFileSync(`${file}.cmd`, 'utf8').trim() : '';
+    rmSync(`${file}.cmd`, { force: true });
+    const collected = command === 'gc' && typeof globalThis.gc === 'function';
+    if (collected) globalThis.gc();
     const memory = process.memoryUsage();
     const snapshot = {
       seq: ++seq,
       reason,
+      collected,
       at: Date.now(),
       resolutionMs: RESOLUTION_MS,
       samples: histogram.count,
