@@ -16,6 +16,7 @@ const {
   openSync,
   closeSync,
   statSync,
+  rmSync,
 } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
@@ -365,6 +366,7 @@ async function runStreams() {
         rssMedian: fullRss,
         rssMax: Math.max(...holdRss),
         heapUsed: holdEventLoop.memory.heapUsed,
+        heapTotal: holdEventLoop.memory.heapTotal,
         liveHeap: live.collected ? live.memory.heapUsed : NaN,
         external: holdEventLoop.memory.external,
         arrayBuffers: holdEventLoop.memory.arrayBuffers,
@@ -392,13 +394,15 @@ async function runStreams() {
       errorCount,
       upstream,
       cortexLogBytes: statSync(join(dataDir, 'cortex.log')).size,
-      dataDir,
+      dataDir: s.heapSnapshot || s.cpuProfile ? dataDir : undefined,
       timeline,
     };
   } finally {
     if (client) await stop(client);
     await stop(gateway);
     await stop(simulator);
+    // Heap snapshots and CPU profiles stay for reading; otherwise nothing is left behind.
+    if (!s.heapSnapshot && !s.cpuProfile) rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -433,7 +437,7 @@ function streamsMarkdown(r) {
     `| streams open at once through Cortex | ${n(s.streams)} | ${n(s.streams)} |`,
     `| Cortex RSS before the load → with every stream open (median over the hold) | ${mb(r.baseline.rss)} → ${mb(r.hold.rssMedian)} (max ${mb(r.hold.rssMax)}) | |`,
     `| **Cortex RSS per open stream** | **${kb(r.rssPerStreamBytes)}** | < 64 KB |`,
-    `| Cortex V8 heap used at the end of the hold / live after a full GC | ${mb(r.hold.heapUsed)} / ${mb(r.hold.liveHeap)} (before the load: ${mb(r.baseline.liveHeap)}) | |`,
+    `| Cortex V8 heap at the end of the hold: reserved / used / live after a full GC | ${mb(r.hold.heapTotal)} / ${mb(r.hold.heapUsed)} / ${mb(r.hold.liveHeap)} (live before the load: ${mb(r.baseline.liveHeap)}) | |`,
     `| live V8 heap per open stream | ${kb(r.liveHeapPerStreamBytes)} | |`,
     `| Cortex open file descriptors before → during the hold | ${n(r.baseline.openFiles)} → ${n(r.hold.openFiles)} | < ${n(r.fdLimits.cortex?.hard ?? 20000)} |`,
     `| upstream: streams over HTTP/2 / connections they used (simulator's records) | ${n(r.upstream.http2)} / ${n(r.upstream.connections)} | |`,
