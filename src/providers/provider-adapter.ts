@@ -79,10 +79,10 @@ export class ProviderAdapter {
     this.pool = new Pool(url.origin, {
       connections: config.connections,
       keepAliveTimeout: 30_000,
-      h2Options: {
-        useH2c: config.h2c && url.protocol === 'http:',
-        maxConcurrentStreams: config.max_streams_per_connection,
-      },
+      // undici's Pool builds the connector and reads useH2c at its top level (h2Options.useH2c
+      // never reaches a pooled Client's connector); its types only declare the nested one.
+      ...({ useH2c: config.h2c && url.protocol === 'http:' } as object),
+      h2Options: { maxConcurrentStreams: config.max_streams_per_connection },
       // Timeouts are ours (attempt, first-token, idle), so undici's own are turned off.
       headersTimeout: 0,
       bodyTimeout: 0,
