@@ -141,9 +141,12 @@ export class ProviderAdapter {
       if (response.statusCode < 200 || response.statusCode >= 300) throw await this.failure(response);
       this.checkStreamContentType(response.headers);
       decoder = this.codec.createStreamDecoder(this.responseContext(options));
-      const frames = this.codec.streamFraming === 'sse' ? sseFrames(body) : ndjsonFrames(body);
+      // Framing runs inline in this loop (not as a generator of its own): one async step less per chunk.
+      const framer = this.codec.streamFraming === 'sse' ? new SseFramer() : new NdjsonFramer();
       let sawContent = false;
-      for await (const events of frames) {
+      for await (const part of body as AsyncIterable<Buffer>) {
+        const events = framer.feed(part);
+        if (events.length === 0) continue;
         if (sawContent) scope.refresh();
         for (const event of events) {
           for (const chunk of decoder.push(event)) {
@@ -155,6 +158,7 @@ export class ProviderAdapter {
           }
         }
       }
+      for (const event of framer.end()) yield* decoder.push(event);
       yield* decoder.end();
     } catch (error) {
       // An upstream that keeps the connection open after its end marker is not a failure.
@@ -282,34 +286,46 @@ async function readText(
   return Buffer.concat(parts).toString('utf8');
 }
 
-/** SSE framing (LF or CRLF), yielding the events completed by each network read. */
-async function* sseFrames(body: AsyncIterable<Buffer>): AsyncGenerator<StreamEvent[]> {
-  let pending: StreamEvent[] = [];
-  const parser = createParser({
-    onEvent: (message) => pending.push({ event: message.event, data: message.data }),
+/** SSE framing (LF or CRLF): the events each network read completes. */
+class SseFramer {
+  private pending: StreamEvent[] = [];
+  private readonly decoder = new TextDecoder();
+  private readonly parser = createParser({
+    onEvent: (message) => this.pending.push({ event: message.event, data: message.data }),
   });
-  const decoder = new TextDecoder();
-  for await (const part of body) {
-    parser.feed(decoder.decode(part, { stream: true }));
-    if (pending.length > 0) {
-      const ready = pending;
-      pending = [];
-      yield ready;
-    }
+
+  feed(part: Buffer): StreamEvent[] {
+    this.parser.feed(this.decoder.decode(part, { stream: true }));
+    if (this.pending.length === 0) return NO_EVENTS;
+    const ready = this.pending;
+    this.pending = [];
+    return ready;
   }
-  // A final event without its blank line is a truncated frame: it is not delivered.
+
+  /** A final event without its blank line is a truncated frame: it is not delivered. */
+  end(): StreamEvent[] {
+    return NO_EVENTS;
+  }
 }
 
 /** NDJSON framing: one JSON document per line. */
-async function* ndjsonFrames(body: AsyncIterable<Buffer>): AsyncGenerator<StreamEvent[]> {
-  const decoder = new TextDecoder();
-  let buffered = '';
-  for await (const part of body) {
-    buffered += decoder.decode(part, { stream: true });
-    const lines = buffered.split('\n');
-    buffered = lines.pop() ?? '';
-    const events = lines.filter((line) => line.trim() !== '').map((line) => ({ data: line }));
-    if (events.length > 0) yield events;
+class NdjsonFramer {
+  private readonly decoder = new TextDecoder();
+  private buffered = '';
+
+  feed(part: Buffer): StreamEvent[] {
+    this.buffered += this.decoder.decode(part, { stream: true });
+    const lines = this.buffered.split('\n');
+    this.buffered = lines.pop() ?? '';
+    return lines.filter((line) => line.trim() !== '').map((line) => ({ data: line }));
   }
-  if (buffered.trim() !== '') yield [{ data: buffered }];
+
+  /** The last line may come without its newline. */
+  end(): StreamEvent[] {
+    const rest = this.buffered.trim() === '' ? NO_EVENTS : [{ data: this.buffered }];
+    this.buffered = '';
+    return rest;
+  }
 }
+
+const NO_EVENTS: StreamEvent[] = [];

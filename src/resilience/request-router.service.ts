@@ -140,7 +140,7 @@ export class RequestRouter {
         model: head[0]?.model ?? served.deployment.model,
         attempts: run.attempts,
         head,
-        tail: this.settleWhenDone(iterator, served.permit),
+        tail: settleWhenDone(iterator, served.permit),
         release: () => run.deadline.dispose(),
       };
     } catch (error) {
@@ -252,23 +252,41 @@ export class RequestRouter {
   }
 
   /** The committed stream: its end (clean, broken, or the client leaving) settles the breaker permit. */
-  private async *settleWhenDone(
-    iterator: AsyncIterator<ChatCompletionChunk>,
-    permit: BreakerPermit,
-  ): AsyncGenerator<ChatCompletionChunk, void, undefined> {
-    try {
-      for (;;) {
-        const next = await iterator.next();
-        if (next.done) break;
-        yield next.value;
-      }
-      permit.success();
-    } catch (error) {
-      if (error instanceof UpstreamError) permit.failure(error.failureClass);
-      throw error;
-    } finally {
-      permit.release();
+}
+
+/**
+ * The stream's tail, settling the breaker permit when it ends: success at its clean end, the failure
+ * class of an upstream error, neither when the client stops early. A plain iterator rather than an
+ * async generator: one promise per chunk instead of a generator step.
+ */
+function settleWhenDone(
+  iterator: AsyncIterator<ChatCompletionChunk>,
+  permit: BreakerPermit,
+): AsyncIterator<ChatCompletionChunk, void, undefined> {
+  let settled = false;
+  const settle = (outcome: 'success' | UpstreamError | undefined): void => {
+    if (settled) return;
+    settled = true;
+    if (outcome === 'success') permit.success();
+    else if (outcome) permit.failure(outcome.failureClass);
+    permit.release();
+  };
+  return {
+    next: () =>
+      iterator.next().then(
+        (result) => {
+          if (result.done) settle('success');
+          return result.done ? { done: true, value: undefined } : result;
+        },
+        (error: unknown) => {
+          settle(error instanceof UpstreamError ? error : undefined);
+          throw error;
+        },
+      ),
+    return: async () => {
+      settle(undefined);
       await iterator.return?.(undefined);
-    }
-  }
+      return { done: true, value: undefined };
+    },
+  };
 }
