@@ -1,41 +1,64 @@
 'use strict';
-// `npm run bench`: runs the benchmarks and writes docs/BENCHMARKS.md with the machine, versions and commands.
-const { writeFileSync } = require('node:fs');
+// `npm run bench`: every benchmark in one run, written to docs/BENCHMARKS.md with the machine, the
+// versions and the commands. Sections: overhead against a bare proxy and Portkey, failure modes,
+// 10,000 concurrent streams, the hot-path profile notes, resilience decisions, dead letter writes.
+const { execFileSync } = require('node:child_process');
+const { readFileSync, writeFileSync } = require('node:fs');
 const os = require('node:os');
 const { join } = require('node:path');
-const { runOverhead, overheadTable, pinned, DURATION_S, ROUNDS } = require('./overhead');
+const { runOverhead, overheadMarkdown, DURATION_S, ROUNDS } = require('./overhead');
+const { runFailureModes, failureModesMarkdown } = require('./failure-modes');
+const { runStreams, streamsMarkdown } = require('./streams-10k');
 const { runResilienceDecisions } = require('./resilience-decisions');
 const { runDlqStoreBench } = require('./dlq-store');
 
-async function main() {
-  const started = new Date();
-  process.stderr.write('bench: resilience decisions per request (closed state)...\n');
-  const decisions = await runResilienceDecisions();
-  process.stderr.write('bench: dead letter store writes...\n');
-  const dlq = await runDlqStoreBench({ records: Number(process.env.BENCH_DLQ_RECORDS ?? 20000) });
-  process.stderr.write('bench: overhead (direct vs through Cortex)...\n');
-  const overhead = await runOverhead();
-  const ratio = (mode, connections, key) => {
-    const find = (target) =>
-      overhead.find((row) => row.mode === mode && row.connections === connections && row.target === target);
-    return find('through Cortex')[key] / find('direct to simulator')[key];
-  };
-  const report = [
-    '# Benchmarks',
+const ROOT = join(__dirname, '..');
+
+function step(name) {
+  process.stderr.write(`bench: ${name}...\n`);
+}
+
+function gitRevision() {
+  try {
+    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT })
+      .toString()
+      .trim();
+    return dirty ? `${sha} with uncommitted changes` : sha;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function machineSection(started, finished) {
+  const cpus = os.cpus();
+  return [
+    '## Machine and method',
     '',
-    `Run ${started.toISOString()} with \`npm run bench\` (BENCH_DURATION_S=${DURATION_S}, BENCH_ROUNDS=${ROUNDS}).`,
+    `- ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ` +
+      `${os.type()} ${os.release()}; load average ${os.loadavg()[0].toFixed(2)} when the run ended`,
+    `- Node ${process.version} (the project's \`node\` devDependency), Cortex at ${gitRevision()}`,
+    `- Run ${started.toISOString()} to ${finished.toISOString()} ` +
+      `(${((finished - started) / 60000).toFixed(1)} min): \`npm ci && npm run bench\` ` +
+      `(BENCH_DURATION_S=${DURATION_S}, BENCH_ROUNDS=${ROUNDS}, BENCH_STREAMS=${process.env.BENCH_STREAMS ?? 10000}, ` +
+      `BENCH_STREAM_SECONDS=${process.env.BENCH_STREAM_SECONDS ?? 60}).`,
+    '- Each section runs standalone too: `node bench/overhead.js`, `node bench/failure-modes.js`, ' +
+      '`node bench/streams-10k.js`, `node bench/resilience-decisions.js`, `node bench/dlq-store.js` ' +
+      '(after `npm run build`, through `npx` so Node 24 runs them).',
+    '- Loopback only. CPU time per request (user + system time of the serving process from /proc, divided by ' +
+      'the requests it served) is the figure to trust on a shared 2-core machine; requests per second and ' +
+      'tail latency move with whatever else runs.',
     '',
-    '## Machine',
-    '',
-    `- ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}`,
-    `- Node ${process.version}; load generator autocannon 9 in the bench process`,
-    `- processes pinned with taskset: ${pinned ? 'gateway on core 0; simulator and load generator on core 1' : 'no (taskset missing)'}`,
-    '',
+  ].join('\n');
+}
+
+function decisionsSection(decisions) {
+  return [
     '## Resilience decisions per request (closed state)',
     '',
     'The real RequestRouter with an adapter that answers at once (no I/O): breaker permit, key from the pool, retry',
     'budget, ramp check, deadline timer, attempt record and latency sample, per request, minus the bare adapter call.',
-    `${decisions.iterations} sequential requests after a warm-up (\`node bench/resilience-decisions.js\`).`,
+    `${decisions.iterations} sequential requests after a warm-up.`,
     '',
     '| measured | µs per request |',
     '|---|---:|',
@@ -43,10 +66,15 @@ async function main() {
     `| through RequestRouter.complete | ${decisions.routed.usPerCall.toFixed(2)} |`,
     `| **resilience decisions** (target < 20 µs) | **${decisions.perRequestUs.toFixed(2)}** |`,
     '',
+  ].join('\n');
+}
+
+function dlqSection(dlq) {
+  return [
     '## Dead letter queue: SQLite store writes',
     '',
     `${dlq.records} records of ${dlq.recordBytes} bytes written one at a time as the gateway does (each \`add\` its own`,
-    `transaction with the eviction beyond max_size ${dlq.maxSize}), WAL mode, \`node bench/dlq-store.js\`.`,
+    `transaction with the eviction beyond max_size ${dlq.maxSize}), WAL mode.`,
     'NORMAL is the default: durable across a killed process (tested with SIGKILL); FULL also across power loss.',
     '',
     '| synchronous | records/s | p50 ms | p99 ms | max ms |',
@@ -55,21 +83,49 @@ async function main() {
       (r) => `| ${r.synchronous} | ${r.recordsPerSecond} | ${r.p50Ms} | ${r.p99Ms} | ${r.maxMs} |`,
     ),
     '',
-    '## Overhead: Cortex against calling the simulator directly',
-    '',
-    'The simulator (zero latency, OpenAI protocol, 12-word answers) is the upstream. Each cell is the mean of the',
-    "rounds, the targets alternating. CPU time is the serving process's own user+system time (from /proc) divided by",
-    'the requests it served: for "direct" that is the simulator, for "through Cortex" the gateway alone.',
-    '',
-    overheadTable(overhead),
-    '',
-    `Ratios (through Cortex / direct): non-stream at 50 connections, req/s ${ratio('non-stream', 50, 'rps').toFixed(2)}×, ` +
-      `CPU per request ${ratio('non-stream', 50, 'cpuMsPerRequest').toFixed(2)}×; ` +
-      `stream at 50 connections, req/s ${ratio('stream (12 chunks)', 50, 'rps').toFixed(2)}×.`,
-    '',
   ].join('\n');
-  writeFileSync(join(__dirname, '..', 'docs', 'BENCHMARKS.md'), report);
+}
+
+async function main() {
+  const started = new Date();
+  step('overhead: direct, bare proxy, Cortex, Portkey');
+  const overhead = await runOverhead();
+  step('failure modes');
+  const failureModes = await runFailureModes();
+  step(`${process.env.BENCH_STREAMS ?? 10000} concurrent streams`);
+  const streams = await runStreams();
+  step('resilience decisions per request');
+  const decisions = await runResilienceDecisions();
+  step('dead letter store writes');
+  const dlq = await runDlqStoreBench({ records: Number(process.env.BENCH_DLQ_RECORDS ?? 20000) });
+  const finished = new Date();
+
+  const report = [
+    '# Benchmarks',
+    '',
+    'Written by `npm run bench` from one run; every table below comes from that run except the hot-path',
+    'section, whose before/after figures come from `bench/compare-builds.js` (its command is given there).',
+    '',
+    machineSection(started, finished),
+    overheadMarkdown(overhead),
+    failureModesMarkdown(failureModes),
+    '',
+    '## Streams at scale',
+    '',
+    streamsMarkdown(streams),
+    '',
+    readFileSync(join(__dirname, 'hot-path.md'), 'utf8').trim(),
+    '',
+    decisionsSection(decisions),
+    dlqSection(dlq),
+  ].join('\n');
+  writeFileSync(join(ROOT, 'docs', 'BENCHMARKS.md'), report);
   process.stdout.write(report);
+  const failed = overhead.errorsTotal + (streams.errorCount ?? 0);
+  if (failed > 0) {
+    process.stderr.write(`bench: ${failed} requests or streams failed; see docs/BENCHMARKS.md\n`);
+    process.exitCode = 1;
+  }
 }
 
 main().catch((error) => {
