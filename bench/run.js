@@ -124,8 +124,10 @@ async function main() {
   const failed = overhead.errorsTotal + (streams.errorCount ?? 0);
   if (failed > 0) {
     process.stderr.write(`bench: ${failed} requests or streams failed; see docs/BENCHMARKS.md\n`);
-    process.exitCode = 1;
   }
+  // Every child process is stopped by now, but a handle left by one of the sections (no socket, no
+  // child: a pipe or a timer) kept the process alive after the report on 2026-11-28; end explicitly.
+  process.exit(failed > 0 ? 1 : 0);
 }
 
 main().catch((error) => {
