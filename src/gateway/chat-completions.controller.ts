@@ -14,7 +14,6 @@ import { ClientRateLimitGuard } from './client-rate-limit.guard';
 import { writeCoalescer } from './coalesce-writes';
 import { setRoutingHeaders } from './routing-headers';
 import { sseEvents } from './sse-events';
-import { traceIdOf } from '../telemetry/traceparent';
 
 /** POST /v1/chat/completions, JSON and SSE (CONTRACT §2). */
 @Controller('v1')
@@ -48,15 +47,7 @@ export class ChatCompletionsController {
       .header('content-type', 'text/event-stream; charset=utf-8')
       .header('cache-control', 'no-cache')
       .header('x-accel-buffering', 'no');
-    const finished = {
-      context: scope.context,
-      model: chatRequest.model,
-      stream: true,
-      attempts: routed.attempts,
-      startedAt: scope.startedAt,
-      traceId: traceIdOf(reply),
-      body,
-    };
+    const finished = scope.finished(routed.attempts);
     // Fastify pipes the Readable into the socket: backpressure pauses the generator, and a closed
     // socket destroys it, which returns the upstream iterator and so aborts the upstream request.
     return Readable.from(

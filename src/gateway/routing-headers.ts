@@ -10,24 +10,21 @@ export function setRoutingHeaders(
   reply: FastifyReply,
   routed: { provider?: string; model?: string; attempts: readonly AttemptRecord[] },
 ): void {
+  const attempts = countUpstreamCalls(routed.attempts);
+  const route = routeTrail(routed.attempts);
   if (routed.provider) reply.header('x-cortex-provider', routed.provider);
   if (routed.model) reply.header('x-cortex-model', routed.model);
-  reply.header('x-cortex-attempts', String(countUpstreamCalls(routed.attempts)));
-  if (routed.attempts.length > 0) reply.header('x-cortex-route', routeTrail(routed.attempts));
-  routing.set(reply.raw, routed);
+  reply.header('x-cortex-attempts', String(attempts));
+  if (route) reply.header('x-cortex-route', route);
+  // Kept for the access line, computed once: Fastify writes headers where getHeader cannot see them.
+  routing.set(reply.raw, { provider: routed.provider, attempts, route });
 }
 
-/** The routing of a finished response, for its log line (Fastify writes headers where getHeader cannot see them). */
-const routing = new WeakMap<ServerResponse, { provider?: string; attempts: readonly AttemptRecord[] }>();
+/** The routing of each response, as its headers said it, for the access log line. */
+const routing = new WeakMap<ServerResponse, { provider?: string; attempts: number; route: string }>();
 
 export function routingLogFields(res: ServerResponse): Record<string, unknown> {
-  const routed = routing.get(res);
-  if (!routed) return {};
-  return {
-    provider: routed.provider,
-    attempts: countUpstreamCalls(routed.attempts),
-    route: routeTrail(routed.attempts),
-  };
+  return routing.get(res) ?? {};
 }
 
 export function routeTrail(attempts: readonly AttemptRecord[]): string {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { CortexEvent, CortexEventBus, type RequestOutcomeEvent } from '../common/events';
 import type { GatewayError } from '../common/gateway-error';
+import { isObject } from '../providers/json';
 import type { RequestContext } from '../common/request-context';
 import type { AttemptRecord } from './attempt-record';
 
@@ -55,8 +56,4 @@ export class RequestOutcomes {
       durationMs: Math.round((this.clock.monotonic() - request.startedAt) * 100) / 100,
     };
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

@@ -9,7 +9,7 @@ import type { RequestContext } from '../common/request-context';
 import { traceIdOf } from '../telemetry/traceparent';
 import type { AttemptRecord } from './attempt-record';
 import { ChainFailedError } from './chain-failed.error';
-import { RequestOutcomes } from './request-outcomes.service';
+import { type FinishedRequest, RequestOutcomes } from './request-outcomes.service';
 import { ResiliencePolicies, type ResiliencePolicy } from './resilience-policies.service';
 
 /** What the interceptor prepares for the handler of one request. */
@@ -19,6 +19,8 @@ export interface ResilienceScope {
   startedAt: number;
   /** Set by the handler once the request was served. */
   attempts?: readonly AttemptRecord[];
+  /** What the outcome events say of this request, given its attempts (streams announce their own). */
+  finished(attempts: readonly AttemptRecord[]): FinishedRequest;
 }
 
 declare module 'fastify' {
@@ -52,18 +54,18 @@ export class ResilienceInterceptor implements NestInterceptor {
       context: requestContext(request, reply),
       policy: model === undefined ? undefined : this.policies.forModel(model),
       startedAt: this.clock.monotonic(),
+      finished: (attempts) => ({
+        context: scope.context,
+        model: model ?? '',
+        stream: isStream(request.body),
+        attempts,
+        startedAt: scope.startedAt,
+        traceId: traceIdOf(reply),
+        body: request.body,
+      }),
     };
     request.resilience = scope;
     this.traffic.inFlight++;
-    const finished = (attempts: readonly AttemptRecord[]) => ({
-      context: scope.context,
-      model: model ?? '',
-      stream: isStream(request.body),
-      attempts,
-      startedAt: scope.startedAt,
-      traceId: traceIdOf(reply),
-      body: request.body,
-    });
     // One hand-written Observable rather than tap + catchError + finalize: three operator layers
     // per request were visible in the gateway's profile.
     return new Observable((subscriber) => {
@@ -76,7 +78,7 @@ export class ResilienceInterceptor implements NestInterceptor {
       const inner = next.handle().subscribe({
         next: (value) => {
           // A stream announces its own outcome when it ends (see sse-events.ts).
-          if (!(value instanceof Readable)) this.outcomes.succeeded(finished(scope.attempts ?? []));
+          if (!(value instanceof Readable)) this.outcomes.succeeded(scope.finished(scope.attempts ?? []));
           subscriber.next(value);
         },
         error: (error: unknown) => {
@@ -90,7 +92,7 @@ export class ResilienceInterceptor implements NestInterceptor {
             end();
             subscriber.error(error);
           };
-          this.outcomes.failed(finished(error.attempts), error).then(deliver, deliver);
+          this.outcomes.failed(scope.finished(error.attempts), error).then(deliver, deliver);
         },
         complete: () => {
           end();
