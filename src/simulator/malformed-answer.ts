@@ -5,6 +5,7 @@ import type { MalformedKind } from './fault-profile.types';
 import type { Completion, FlavourResponder } from './flavours/flavour.types';
 import type { ResponsePacer } from './response-pacer';
 import type { RecordedRequest } from './request-recorder';
+import { SSE_DONE } from './flavours/openai-wire';
 import { renderStream, runStream, withBadFrame, withoutContent } from './stream-runner';
 
 const HTML_PAGE =
@@ -89,7 +90,7 @@ export async function writeMalformed(
 
 /** Drops an OpenAI `[DONE]` and cuts the last remaining frame in half: the stream ends mid-JSON. */
 export function truncateLastFrame(body: string): string {
-  let text = body.endsWith('data: [DONE]\n\n') ? body.slice(0, -'data: [DONE]\n\n'.length) : body;
+  let text = body.endsWith(SSE_DONE) ? body.slice(0, -SSE_DONE.length) : body;
   const separator = text.endsWith('\r\n\r\n') ? '\r\n\r\n' : text.endsWith('\n\n') ? '\n\n' : '\n';
   text = text.slice(0, -separator.length);
   const start = text.lastIndexOf(separator) + (text.lastIndexOf(separator) >= 0 ? separator.length : 0);

@@ -109,7 +109,7 @@ async function serveChat(
   const outcome = decision.outcome;
   if (outcome.kind === 'error') return sendError(x, outcome, stream);
 
-  const headerProblem = responder.checkHeaders(x.req);
+  const headerProblem = responder.checkHeaders?.(x.req);
   if (headerProblem !== undefined || call === undefined) {
     const message = headerProblem ?? (typeof parsed === 'string' ? parsed : 'invalid request');
     return sendError(

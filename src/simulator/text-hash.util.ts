@@ -1,3 +1,5 @@
+import { forEachText, isRecord } from './json-narrow.util';
+
 /** FNV-1a over UTF-16 code units: cheap, stable across runs, good enough to seed generated text. */
 export function fnv1a(text: string, seed = 0x811c9dc5): number {
   let hash = seed >>> 0;
@@ -34,5 +36,17 @@ export class PromptDigest {
     // The separator keeps ["ab", "c"] and ["a", "bc"] apart.
     this.hash = fnv1a(text, fnv1a('\u0000', this.hash));
     this.tokens += countWords(text);
+  }
+
+  /** Adds the texts of a message content: a string, or the `text` of each part of a parts array. */
+  addContent(content: unknown): void {
+    forEachText(content, (text) => this.add(text));
+  }
+
+  /** Adds the content of each message object of a chat request's `messages`, in order. */
+  addMessages(messages: readonly unknown[]): void {
+    for (const message of messages) {
+      if (isRecord(message)) this.addContent(message.content);
+    }
   }
 }

@@ -4,7 +4,7 @@ import type { InternalErrorVariant, RetryHintKind } from '../fault-profile.types
 import { FrameTemplate, quote, SLOT } from '../frame-template.util';
 import { formatRfc3339Seconds } from '../go-duration.util';
 import { uniqueAlnum } from '../id-generator';
-import { arrayField, forEachText, isRecord, maxTokensField, stringField } from '../json-narrow.util';
+import { arrayField, isRecord, maxTokensField, stringField } from '../json-narrow.util';
 import { PromptDigest } from '../text-hash.util';
 import { anthropicError, anthropicErrorType } from './anthropic.errors';
 import type {
@@ -16,11 +16,7 @@ import type {
   HttpAnswer,
   StreamScript,
 } from './flavour.types';
-import { bearerKey } from './openai-wire';
-
-function event(type: string, json: string): string {
-  return `event: ${type}\ndata: ${json}\n\n`;
-}
+import { bearerKey, matchModels, namedEvent, prettyAnswer, typedEvent } from './wire.util';
 
 // The reset headers are absolute RFC 3339 instants; rebuilt at most once per second.
 let rateSecond = -1;
@@ -59,11 +55,7 @@ export class AnthropicResponder implements FlavourResponder {
 
   match(method: string, path: string): Endpoint {
     if (method === 'POST' && path === '/v1/messages') return { kind: 'chat' };
-    if (method === 'GET' && path === '/v1/models') return { kind: 'models' };
-    if (method === 'GET' && path.startsWith('/v1/models/')) {
-      return { kind: 'models', model: decodeURIComponent(path.slice('/v1/models/'.length)) };
-    }
-    return { kind: 'not_found' };
+    return matchModels(method, path, '/v1/models') ?? { kind: 'not_found' };
   }
 
   /** `x-api-key` per the API reference; the official SDK 1.x sends the key as `Authorization: Bearer`. */
@@ -85,10 +77,8 @@ export class AnthropicResponder implements FlavourResponder {
     const messages = arrayField(body, 'messages');
     if (!messages) return 'messages: Field required';
     const digest = new PromptDigest(model);
-    forEachText(body.system, (text) => digest.add(text));
-    for (const message of messages) {
-      if (isRecord(message)) forEachText(message.content, (text) => digest.add(text));
-    }
+    digest.addContent(body.system);
+    digest.addMessages(messages);
     return {
       model,
       stream: body.stream === true,
@@ -112,15 +102,10 @@ export class AnthropicResponder implements FlavourResponder {
     return c.truncated ? 'max_tokens' : 'end_turn';
   }
 
-  private message(
-    c: Completion,
-    id: string,
-    content: unknown[],
-    stopReason: string | null,
-    outputTokens: number,
-  ) {
+  /** A message as the Messages API renders it; at the start of a stream it has no stop reason yet. */
+  private message(c: Completion, content: unknown[], stopReason: string | null, outputTokens: number) {
     return {
-      id,
+      id: `msg_01${uniqueAlnum(22)}`,
       type: 'message',
       role: 'assistant',
       model: c.call.model,
@@ -138,81 +123,44 @@ export class AnthropicResponder implements FlavourResponder {
   }
 
   chatAnswer(c: Completion): HttpAnswer {
-    const body = this.message(
-      c,
-      `msg_01${uniqueAlnum(22)}`,
-      [{ type: 'text', text: c.text }],
-      this.stopReason(c),
-      c.completionTokens,
-    );
-    return {
-      status: 200,
-      headers: this.headers(c.requestId, 'application/json'),
-      body: JSON.stringify(body, null, 2) + '\n',
-    };
+    const body = this.message(c, [{ type: 'text', text: c.text }], this.stopReason(c), c.completionTokens);
+    return prettyAnswer(this.headers(c.requestId, 'application/json'), body);
   }
 
   bareAnswer(c: Completion): HttpAnswer {
-    const { content: _content, ...body } = this.message(
-      c,
-      `msg_01${uniqueAlnum(22)}`,
-      [],
-      this.stopReason(c),
-      c.completionTokens,
-    );
-    return {
-      status: 200,
-      headers: this.headers(c.requestId, 'application/json'),
-      body: JSON.stringify(body, null, 2) + '\n',
-    };
+    const { content: _content, ...body } = this.message(c, [], this.stopReason(c), c.completionTokens);
+    return prettyAnswer(this.headers(c.requestId, 'application/json'), body);
   }
 
   chatStream(c: Completion): StreamScript {
     const delta = new FrameTemplate(
-      event(
-        'content_block_delta',
-        JSON.stringify({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: SLOT } }),
-      ),
+      typedEvent({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: SLOT } }),
     );
-    const start = this.message(c, `msg_01${uniqueAlnum(22)}`, [], null, 1);
     return {
       headers: this.headers(c.requestId, 'text/event-stream; charset=utf-8'),
       head:
-        event('message_start', JSON.stringify({ type: 'message_start', message: start })) +
-        event(
-          'content_block_start',
-          JSON.stringify({
-            type: 'content_block_start',
-            index: 0,
-            content_block: { type: 'text', text: '' },
-          }),
-        ),
+        typedEvent({ type: 'message_start', message: this.message(c, [], null, 1) }) +
+        typedEvent({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
       content: (i) => delta.fill(quote(c.pieces[i])),
       tail:
-        event('content_block_stop', JSON.stringify({ type: 'content_block_stop', index: 0 })) +
-        event(
-          'message_delta',
-          JSON.stringify({
-            type: 'message_delta',
-            delta: { stop_reason: this.stopReason(c), stop_sequence: null },
-            usage: { output_tokens: c.completionTokens },
-          }),
-        ) +
-        event('message_stop', JSON.stringify({ type: 'message_stop' })),
-      bare: () => event('content_block_delta', JSON.stringify({ type: 'content_block_delta', index: 0 })),
+        typedEvent({ type: 'content_block_stop', index: 0 }) +
+        typedEvent({
+          type: 'message_delta',
+          delta: { stop_reason: this.stopReason(c), stop_sequence: null },
+          usage: { output_tokens: c.completionTokens },
+        }) +
+        typedEvent({ type: 'message_stop' }),
+      bare: () => typedEvent({ type: 'content_block_delta', index: 0 }),
       // In-band errors carry no request_id (see stream-error-midway.txt).
       error: (status, message) =>
-        event(
-          'error',
-          JSON.stringify({
-            type: 'error',
-            error: {
-              type: anthropicErrorType(status),
-              message: message ?? (status === 529 ? 'Overloaded' : 'Internal server error'),
-            },
-          }),
-        ),
-      badFrame: event(
+        typedEvent({
+          type: 'error',
+          error: {
+            type: anthropicErrorType(status),
+            message: message ?? (status === 529 ? 'Overloaded' : 'Internal server error'),
+          },
+        }),
+      badFrame: namedEvent(
         'content_block_delta',
         '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":',
       ),

@@ -2,7 +2,7 @@ import type { SimRequest } from '../transport';
 import type { InternalErrorVariant, RetryHintKind } from '../fault-profile.types';
 import { FrameTemplate, quote, SLOT } from '../frame-template.util';
 import { uniqueUuid } from '../id-generator';
-import { arrayField, forEachText, isRecord, maxTokensField, stringField } from '../json-narrow.util';
+import { arrayField, isRecord, maxTokensField, stringField } from '../json-narrow.util';
 import { PromptDigest } from '../text-hash.util';
 import type {
   ChatCall,
@@ -13,7 +13,7 @@ import type {
   HttpAnswer,
   StreamScript,
 } from './flavour.types';
-import { bearerKey } from './openai-wire';
+import { bearerKey, matchModels, namedEvent, prettyAnswer, typedEvent } from './wire.util';
 
 /**
  * Cohere's `tokens` counts include its prompt template and so exceed `billed_units`; the simulator
@@ -33,10 +33,6 @@ const MESSAGES: Record<number, string> = {
   504: 'request timed out',
 };
 
-function event(type: string, json: string): string {
-  return `event: ${type}\ndata: ${json}\n\n`;
-}
-
 /** Cohere Chat v2: `event:` + `data:` SSE without a sentinel, `{message}` errors. */
 export class CohereResponder implements FlavourResponder {
   readonly flavour = 'cohere' as const;
@@ -46,19 +42,11 @@ export class CohereResponder implements FlavourResponder {
 
   match(method: string, path: string): Endpoint {
     if (method === 'POST' && path === '/v2/chat') return { kind: 'chat' };
-    if (method === 'GET' && path === '/v1/models') return { kind: 'models' };
-    if (method === 'GET' && path.startsWith('/v1/models/')) {
-      return { kind: 'models', model: decodeURIComponent(path.slice('/v1/models/'.length)) };
-    }
-    return { kind: 'not_found' };
+    return matchModels(method, path, '/v1/models') ?? { kind: 'not_found' };
   }
 
   apiKey(req: SimRequest): string | undefined {
     return bearerKey(req);
-  }
-
-  checkHeaders(): string | undefined {
-    return undefined;
   }
 
   parseChat(_endpoint: Endpoint, body: unknown): ChatCall | string {
@@ -68,9 +56,7 @@ export class CohereResponder implements FlavourResponder {
     const messages = arrayField(body, 'messages');
     if (!messages) return 'invalid request: messages must be specified';
     const digest = new PromptDigest(model);
-    for (const message of messages) {
-      if (isRecord(message)) forEachText(message.content, (text) => digest.add(text));
-    }
+    digest.addMessages(messages);
     return {
       model,
       stream: body.stream === true,
@@ -107,64 +93,35 @@ export class CohereResponder implements FlavourResponder {
       finish_reason: this.finishReason(c),
       usage: this.usage(c),
     };
-    return {
-      status: 200,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body, null, 2) + '\n',
-    };
+    return prettyAnswer({ 'content-type': 'application/json' }, body);
   }
 
   bareAnswer(c: Completion): HttpAnswer {
     const body = { id: c.requestId, finish_reason: this.finishReason(c), usage: this.usage(c) };
-    return {
-      status: 200,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body, null, 2) + '\n',
-    };
+    return prettyAnswer({ 'content-type': 'application/json' }, body);
   }
 
   chatStream(c: Completion): StreamScript {
     const delta = new FrameTemplate(
-      event(
-        'content-delta',
-        JSON.stringify({ type: 'content-delta', index: 0, delta: { message: { content: { text: SLOT } } } }),
-      ),
+      typedEvent({ type: 'content-delta', index: 0, delta: { message: { content: { text: SLOT } } } }),
     );
     const messageEnd = (finish: string, error?: string) =>
-      event(
-        'message-end',
-        JSON.stringify({
-          type: 'message-end',
-          delta: { finish_reason: finish, error, usage: this.usage(c) },
-        }),
-      );
+      typedEvent({ type: 'message-end', delta: { finish_reason: finish, error, usage: this.usage(c) } });
     return {
       headers: { 'content-type': 'text/event-stream' },
       head:
-        event(
-          'message-start',
-          JSON.stringify({
-            type: 'message-start',
-            id: c.requestId,
-            delta: { message: { role: 'assistant' } },
-          }),
-        ) +
-        event(
-          'content-start',
-          JSON.stringify({
-            type: 'content-start',
-            index: 0,
-            delta: { message: { content: { type: 'text', text: '' } } },
-          }),
-        ),
+        typedEvent({ type: 'message-start', id: c.requestId, delta: { message: { role: 'assistant' } } }) +
+        typedEvent({
+          type: 'content-start',
+          index: 0,
+          delta: { message: { content: { type: 'text', text: '' } } },
+        }),
       content: (i) => delta.fill(quote(c.pieces[i])),
-      tail:
-        event('content-end', JSON.stringify({ type: 'content-end', index: 0 })) +
-        messageEnd(this.finishReason(c)),
-      bare: () => event('content-delta', JSON.stringify({ type: 'content-delta', index: 0 })),
+      tail: typedEvent({ type: 'content-end', index: 0 }) + messageEnd(this.finishReason(c)),
+      bare: () => typedEvent({ type: 'content-delta', index: 0 }),
       // Cohere ends a failed generation with finish_reason ERROR and the reason in delta.error.
       error: (status, message) => messageEnd('ERROR', message ?? MESSAGES[status] ?? MESSAGES[500]),
-      badFrame: event('content-delta', '{"type":"content-delta","index":0,"delta":{"message":'),
+      badFrame: namedEvent('content-delta', '{"type":"content-delta","index":0,"delta":{"message":'),
     };
   }
 
@@ -181,11 +138,7 @@ export class CohereResponder implements FlavourResponder {
     const body = model
       ? describe(model)
       : { models: ['command-a-03-2025', 'command-r-08-2024'].map(describe) };
-    return {
-      status: 200,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body, null, 2) + '\n',
-    };
+    return prettyAnswer({ 'content-type': 'application/json' }, body);
   }
 
   errorAnswer(r: ErrorRequest): HttpAnswer {

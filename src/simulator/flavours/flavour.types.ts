@@ -92,7 +92,7 @@ export interface FlavourResponder {
   readonly missingKeyStatus: number;
   readonly invalidKeyStatus: number;
   /** A protocol-level header check (Anthropic's anthropic-version); returns an error message. */
-  checkHeaders(req: SimRequest): string | undefined;
+  checkHeaders?(req: SimRequest): string | undefined;
   /** Reads the chat request body; a string is a 400 message. */
   parseChat(endpoint: Extract<Endpoint, { kind: 'chat' }>, body: unknown): ChatCall | string;
   newRequestId(): string;

@@ -3,7 +3,7 @@ import type { SimRequest } from '../transport';
 import type { InternalErrorVariant, RetryHintKind } from '../fault-profile.types';
 import { FrameTemplate, quote, SLOT } from '../frame-template.util';
 import { uniqueAlnum } from '../id-generator';
-import { arrayField, forEachText, isRecord, maxTokensField, recordField } from '../json-narrow.util';
+import { arrayField, isRecord, maxTokensField, recordField } from '../json-narrow.util';
 import { PromptDigest } from '../text-hash.util';
 import { geminiError } from './gemini.errors';
 import type {
@@ -16,6 +16,7 @@ import type {
   StreamScript,
 } from './flavour.types';
 import { googleJson } from './google-json.util';
+import { prettyAnswer, prettyJson, streamErrorRequest } from './wire.util';
 
 const JSON_TYPE = 'application/json; charset=UTF-8';
 const GOOGLE_HEADERS: OutgoingHttpHeaders = {
@@ -32,10 +33,6 @@ const MODEL_PATH = /^\/(v1beta|v1)\/models\/([^/:]+)$/;
 /** SSE framing as Google sends it: CRLF line ends, no `event:` and no `[DONE]`. */
 function frame(json: string): string {
   return `data: ${json}\r\n\r\n`;
-}
-
-function prettyBody(value: unknown): string {
-  return JSON.stringify(value, null, 2) + '\n';
 }
 
 /** Gemini generateContent: model and stream choice in the path, key in x-goog-api-key or ?key=. */
@@ -69,10 +66,6 @@ export class GeminiResponder implements FlavourResponder {
     return new URLSearchParams(query).get('key') || undefined;
   }
 
-  checkHeaders(): string | undefined {
-    return undefined;
-  }
-
   parseChat(endpoint: Extract<Endpoint, { kind: 'chat' }>, body: unknown): ChatCall | string {
     if (!isRecord(body)) return 'Invalid JSON payload received. Unexpected token.';
     const contents = arrayField(body, 'contents');
@@ -81,8 +74,7 @@ export class GeminiResponder implements FlavourResponder {
     const model = endpoint.model ?? '';
     const digest = new PromptDigest(model);
     const addParts = (holder: unknown) => {
-      if (!isRecord(holder)) return;
-      for (const part of arrayField(holder, 'parts') ?? []) forEachText([part], (text) => digest.add(text));
+      if (isRecord(holder)) digest.addContent(arrayField(holder, 'parts') ?? []);
     };
     addParts(body.systemInstruction);
     for (const content of contents) addParts(content);
@@ -131,12 +123,12 @@ export class GeminiResponder implements FlavourResponder {
       modelVersion: c.call.model,
       responseId: c.requestId,
     };
-    return { status: 200, headers: { 'content-type': JSON_TYPE, ...GOOGLE_HEADERS }, body: prettyBody(body) };
+    return prettyAnswer({ 'content-type': JSON_TYPE, ...GOOGLE_HEADERS }, body);
   }
 
   bareAnswer(c: Completion): HttpAnswer {
     const body = { usageMetadata: this.usage(c, true), modelVersion: c.call.model, responseId: c.requestId };
-    return { status: 200, headers: { 'content-type': JSON_TYPE, ...GOOGLE_HEADERS }, body: prettyBody(body) };
+    return prettyAnswer({ 'content-type': JSON_TYPE, ...GOOGLE_HEADERS }, body);
   }
 
   chatStream(c: Completion): StreamScript {
@@ -167,8 +159,7 @@ export class GeminiResponder implements FlavourResponder {
       content: (i) => (i === lastIndex ? last : middle).fill(quote(c.pieces[i])),
       tail: '',
       bare: (i) => frame(googleJson(chunk(undefined, i === lastIndex))),
-      error: (status, message) =>
-        frame(googleJson(geminiError({ ...streamErrorRequest(status, c), message }))),
+      error: (status, message) => frame(googleJson(geminiError(streamErrorRequest(c, status, message)))),
       badFrame: frame('{"candidates": [{"content": {"parts": [{"text": '),
     };
   }
@@ -188,7 +179,7 @@ export class GeminiResponder implements FlavourResponder {
       maxTemperature: 2,
     });
     const body = model ? describe(model) : { models: ['gemini-2.0-flash', 'gemini-2.5-flash'].map(describe) };
-    return { status: 200, headers: { 'content-type': JSON_TYPE, ...GOOGLE_HEADERS }, body: prettyBody(body) };
+    return prettyAnswer({ 'content-type': JSON_TYPE, ...GOOGLE_HEADERS }, body);
   }
 
   errorAnswer(r: ErrorRequest): HttpAnswer {
@@ -197,26 +188,11 @@ export class GeminiResponder implements FlavourResponder {
     return {
       status: r.status,
       headers: { 'content-type': contentType, ...GOOGLE_HEADERS },
-      body: prettyBody(geminiError(r)),
+      body: prettyJson(geminiError(r)),
     };
   }
 
   defaultHints(status: number, variant: InternalErrorVariant): readonly RetryHintKind[] {
     return status === 429 && variant !== 'quota' ? ['retry_info'] : [];
   }
-}
-
-function streamErrorRequest(status: number, c: Completion): ErrorRequest {
-  return {
-    status,
-    variant: 'default',
-    model: c.call.model,
-    key: undefined,
-    requestId: c.requestId,
-    hintMs: 0,
-    hints: [],
-    stream: true,
-    method: 'POST',
-    path: '',
-  };
 }

@@ -1,4 +1,3 @@
-import type { InternalErrorVariant } from '../fault-profile.types';
 import { humanWait } from '../retry-hints';
 import type { ErrorRequest } from './flavour.types';
 
@@ -9,32 +8,19 @@ interface GroqErrorObject {
 }
 
 /** Groq's `error` object: OpenAI's without `param`. */
-export function groqError(
-  status: number,
-  variant: InternalErrorVariant,
-  model: string,
-  hintMs: number,
-  message?: string,
-  r?: ErrorRequest,
-): GroqErrorObject {
-  const e = baseError(status, variant, model, hintMs, r);
-  return message === undefined ? e : { ...e, message };
+export function groqError(r: ErrorRequest): GroqErrorObject {
+  const e = baseError(r);
+  return r.message === undefined ? e : { ...e, message: r.message };
 }
 
-function baseError(
-  status: number,
-  variant: InternalErrorVariant,
-  model: string,
-  hintMs: number,
-  r?: ErrorRequest,
-): GroqErrorObject {
+function baseError({ status, variant, model, hintMs, method, path }: ErrorRequest): GroqErrorObject {
   const org = 'org_01k7simulator000000000000';
   if (variant === 'invalid_key' || variant === 'missing_key' || status === 401) {
     return { message: 'Invalid API Key', type: 'invalid_request_error', code: 'invalid_api_key' };
   }
   if (variant === 'unknown_route') {
     return {
-      message: `Unknown request URL: ${r?.method ?? 'POST'} ${r?.path ?? ''}. Please check the URL for typos, or see the docs at https://console.groq.com/docs/`,
+      message: `Unknown request URL: ${method} ${path}. Please check the URL for typos, or see the docs at https://console.groq.com/docs/`,
       type: 'invalid_request_error',
       code: 'unknown_url',
     };

@@ -13,7 +13,17 @@ import type {
   StreamScript,
 } from './flavour.types';
 import { groqError } from './groq.errors';
-import { bearerKey, matchOpenAiPath, parseOpenAiChat, sse, SSE_DONE } from './openai-wire';
+import {
+  badChunkFrame,
+  bareCompletion,
+  deltaChoices,
+  finishReason,
+  matchOpenAiPath,
+  parseOpenAiChat,
+  sse,
+  SSE_DONE,
+} from './openai-wire';
+import { bearerKey, prettyAnswer, streamErrorRequest } from './wire.util';
 
 const FINGERPRINT = 'fp_4cf2a1e9b0';
 // Groq's limits are per day for requests and per minute for tokens.
@@ -45,10 +55,6 @@ export class GroqResponder implements FlavourResponder {
 
   apiKey(req: SimRequest): string | undefined {
     return bearerKey(req);
-  }
-
-  checkHeaders(): string | undefined {
-    return undefined;
   }
 
   parseChat(_endpoint: Endpoint, body: unknown): ChatCall | string {
@@ -91,7 +97,7 @@ export class GroqResponder implements FlavourResponder {
           index: 0,
           message: { role: 'assistant', content: c.text },
           logprobs: null,
-          finish_reason: c.truncated ? 'length' : 'stop',
+          finish_reason: finishReason(c),
         },
       ],
       usage: this.usage(c),
@@ -100,25 +106,12 @@ export class GroqResponder implements FlavourResponder {
       x_groq: { id: c.requestId },
       service_tier: 'on_demand',
     };
-    return {
-      status: 200,
-      headers: this.headers(c.requestId, 'application/json'),
-      body: JSON.stringify(body, null, 2) + '\n',
-    };
+    return prettyAnswer(this.headers(c.requestId, 'application/json'), body);
   }
 
   bareAnswer(c: Completion): HttpAnswer {
-    const body = {
-      id: `chatcmpl-${uniqueUuid()}`,
-      object: 'chat.completion',
-      created: c.created,
-      model: c.call.model,
-    };
-    return {
-      status: 200,
-      headers: this.headers(c.requestId, 'application/json'),
-      body: JSON.stringify(body, null, 2) + '\n',
-    };
+    const body = bareCompletion(`chatcmpl-${uniqueUuid()}`, c);
+    return prettyAnswer(this.headers(c.requestId, 'application/json'), body);
   }
 
   chatStream(c: Completion): StreamScript {
@@ -129,18 +122,15 @@ export class GroqResponder implements FlavourResponder {
       model: c.call.model,
       system_fingerprint: FINGERPRINT,
     };
-    const choice = (delta: unknown, finish: string | null) => [
-      { index: 0, delta, logprobs: null, finish_reason: finish },
-    ];
     const template = new FrameTemplate(
-      sse(JSON.stringify({ ...base, choices: choice({ content: SLOT }, null) })),
+      sse(JSON.stringify({ ...base, choices: deltaChoices({ content: SLOT }, null) })),
     );
     return {
       headers: this.headers(c.requestId, 'text/event-stream'),
       head: sse(
         JSON.stringify({
           ...base,
-          choices: choice({ role: 'assistant', content: '' }, null),
+          choices: deltaChoices({ role: 'assistant', content: '' }, null),
           x_groq: { id: c.requestId },
         }),
       ),
@@ -150,14 +140,14 @@ export class GroqResponder implements FlavourResponder {
         sse(
           JSON.stringify({
             ...base,
-            choices: choice({}, c.truncated ? 'length' : 'stop'),
+            choices: deltaChoices({}, finishReason(c)),
             x_groq: { id: c.requestId, usage: this.usage(c) },
           }),
         ) + SSE_DONE,
       bare: () => sse(JSON.stringify(base)),
       error: (status, message) =>
-        sse(JSON.stringify({ error: groqError(status, 'default', c.call.model, 0, message) })),
-      badFrame: sse(`{"id":"${base.id}","object":"chat.completion.chunk","choices":[{"delta":`),
+        sse(JSON.stringify({ error: groqError(streamErrorRequest(c, status, message)) })),
+      badFrame: badChunkFrame(base.id),
     };
   }
 
@@ -181,11 +171,10 @@ export class GroqResponder implements FlavourResponder {
 
   errorAnswer(r: ErrorRequest): HttpAnswer {
     // Observed: compact with a trailing newline (a 401 had Content-Length 96, the fixture's length).
-    const error = groqError(r.status, r.variant, r.model, r.hintMs, r.message, r);
     return {
       status: r.status,
       headers: this.headers(r.requestId, 'application/json'),
-      body: JSON.stringify({ error }) + '\n',
+      body: JSON.stringify({ error: groqError(r) }) + '\n',
     };
   }
 

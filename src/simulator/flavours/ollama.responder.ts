@@ -2,14 +2,7 @@ import type { SimRequest } from '../transport';
 import type { RetryHintKind } from '../fault-profile.types';
 import { FrameTemplate, quote, SLOT, SLOT2 } from '../frame-template.util';
 import { uniqueHex } from '../id-generator';
-import {
-  arrayField,
-  forEachText,
-  isRecord,
-  maxTokensField,
-  recordField,
-  stringField,
-} from '../json-narrow.util';
+import { arrayField, isRecord, maxTokensField, recordField, stringField } from '../json-narrow.util';
 import { PromptDigest } from '../text-hash.util';
 import type {
   ChatCall,
@@ -20,7 +13,7 @@ import type {
   HttpAnswer,
   StreamScript,
 } from './flavour.types';
-import { bearerKey } from './openai-wire';
+import { bearerKey } from './wire.util';
 
 // gin's c.JSON content type; streams switch to NDJSON.
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -72,18 +65,12 @@ export class OllamaResponder implements FlavourResponder {
     return bearerKey(req);
   }
 
-  checkHeaders(): string | undefined {
-    return undefined;
-  }
-
   parseChat(_endpoint: Endpoint, body: unknown): ChatCall | string {
     if (!isRecord(body)) return 'invalid character looking for beginning of value';
     const model = stringField(body, 'model');
     if (!model) return 'model is required';
     const digest = new PromptDigest(model);
-    for (const message of arrayField(body, 'messages') ?? []) {
-      if (isRecord(message)) forEachText(message.content, (text) => digest.add(text));
-    }
+    digest.addMessages(arrayField(body, 'messages') ?? []);
     return {
       model,
       // Unlike every other protocol here, Ollama streams unless told not to.

@@ -1,24 +1,8 @@
-import type { SimRequest } from '../transport';
-import {
-  arrayField,
-  isRecord,
-  maxTokensField,
-  recordField,
-  stringField,
-  forEachText,
-} from '../json-narrow.util';
+import { arrayField, isRecord, maxTokensField, recordField, stringField } from '../json-narrow.util';
 import { PromptDigest } from '../text-hash.util';
-import type { ChatCall, Endpoint } from './flavour.types';
+import type { ChatCall, Completion, Endpoint } from './flavour.types';
 
-/** Request parsing and routing shared by the OpenAI-protocol flavours (OpenAI, Groq). */
-
-/** `Authorization: Bearer <key>`, as OpenAI, Groq and Cohere take it. */
-export function bearerKey(req: SimRequest): string | undefined {
-  const header = req.headers.authorization;
-  if (!header || !header.startsWith('Bearer ')) return undefined;
-  const key = header.slice(7).trim();
-  return key === '' ? undefined : key;
-}
+/** Request parsing, routing and the chunk pieces shared by the OpenAI-protocol flavours (OpenAI, Groq). */
 
 /** Routes `{prefix}/chat/completions` and `{prefix}/models`. */
 export function matchOpenAiPath(method: string, path: string, prefix: string): Endpoint {
@@ -40,9 +24,7 @@ export function parseOpenAiChat(body: unknown): ChatCall | string {
   const messages = arrayField(body, 'messages');
   if (!messages) return "Missing required parameter: 'messages'.";
   const digest = new PromptDigest(model);
-  for (const message of messages) {
-    if (isRecord(message)) forEachText(message.content, (text) => digest.add(text));
-  }
+  digest.addMessages(messages);
   const streamOptions = recordField(body, 'stream_options');
   return {
     model,
@@ -62,9 +44,28 @@ export function maskKey(key: string | undefined): string {
   return key.slice(0, 8) + '*'.repeat(key.length - 12) + key.slice(-4);
 }
 
+export function finishReason(c: Completion): 'length' | 'stop' {
+  return c.truncated ? 'length' : 'stop';
+}
+
+/** A completion without `choices`, for the `no_choices` malformation. */
+export function bareCompletion(id: string, c: Completion) {
+  return { id, object: 'chat.completion', created: c.created, model: c.call.model };
+}
+
+/** The `choices` of a stream chunk: one choice with its delta. */
+export function deltaChoices(delta: unknown, finish: string | null) {
+  return [{ index: 0, delta, logprobs: null, finish_reason: finish }];
+}
+
 /** One SSE event of the OpenAI protocol. */
 export function sse(json: string): string {
   return `data: ${json}\n\n`;
 }
 
 export const SSE_DONE = 'data: [DONE]\n\n';
+
+/** A chunk cut off inside its first choice: the `bad_sse_line` frame. */
+export function badChunkFrame(id: string): string {
+  return sse(`{"id":"${id}","object":"chat.completion.chunk","choices":[{"delta":`);
+}

@@ -13,7 +13,17 @@ import type {
   StreamScript,
 } from './flavour.types';
 import { openAiError } from './openai.errors';
-import { bearerKey, matchOpenAiPath, parseOpenAiChat, sse, SSE_DONE } from './openai-wire';
+import {
+  badChunkFrame,
+  bareCompletion,
+  deltaChoices,
+  finishReason,
+  matchOpenAiPath,
+  parseOpenAiChat,
+  sse,
+  SSE_DONE,
+} from './openai-wire';
+import { bearerKey, prettyAnswer, streamErrorRequest } from './wire.util';
 
 // OpenAI answers with the dated snapshot of an alias; other names are echoed.
 const SNAPSHOTS: Record<string, string> = {
@@ -49,10 +59,6 @@ export class OpenAiResponder implements FlavourResponder {
 
   apiKey(req: SimRequest): string | undefined {
     return bearerKey(req);
-  }
-
-  checkHeaders(): string | undefined {
-    return undefined;
   }
 
   parseChat(_endpoint: Endpoint, body: unknown): ChatCall | string {
@@ -93,32 +99,19 @@ export class OpenAiResponder implements FlavourResponder {
           index: 0,
           message: { role: 'assistant', content: c.text, refusal: null, annotations: [] },
           logprobs: null,
-          finish_reason: c.truncated ? 'length' : 'stop',
+          finish_reason: finishReason(c),
         },
       ],
       usage: this.usage(c),
       service_tier: 'default',
       system_fingerprint: FINGERPRINT,
     };
-    return {
-      status: 200,
-      headers: this.headers(c.requestId, 'application/json'),
-      body: JSON.stringify(body, null, 2) + '\n',
-    };
+    return prettyAnswer(this.headers(c.requestId, 'application/json'), body);
   }
 
   bareAnswer(c: Completion): HttpAnswer {
-    const body = {
-      id: `chatcmpl-${uniqueAlnum(29)}`,
-      object: 'chat.completion',
-      created: c.created,
-      model: c.call.model,
-    };
-    return {
-      status: 200,
-      headers: this.headers(c.requestId, 'application/json'),
-      body: JSON.stringify(body, null, 2) + '\n',
-    };
+    const body = bareCompletion(`chatcmpl-${uniqueAlnum(29)}`, c);
+    return prettyAnswer(this.headers(c.requestId, 'application/json'), body);
   }
 
   chatStream(c: Completion): StreamScript {
@@ -131,20 +124,16 @@ export class OpenAiResponder implements FlavourResponder {
       service_tier: 'default',
       system_fingerprint: FINGERPRINT,
     };
-    const frame = (choices: unknown[], usage: unknown, obfuscation: number): string => {
+    // Chunks take the paddings in turn: the role chunk the first, piece i's chunk padding i + 1.
+    const padding = (i: number) => OBFUSCATION[i % OBFUSCATION.length];
+    const frame = (choices: unknown[], usage: unknown, obfuscation: string): string => {
       const chunk: Record<string, unknown> = { ...base, choices };
       if (includeUsage) chunk.usage = usage;
-      if (includeObfuscation) chunk.obfuscation = OBFUSCATION[obfuscation % OBFUSCATION.length];
+      if (includeObfuscation) chunk.obfuscation = obfuscation;
       return sse(JSON.stringify(chunk));
     };
-    const choice = (delta: unknown, finish: string | null) => [
-      { index: 0, delta, logprobs: null, finish_reason: finish },
-    ];
-    const contentChunk: Record<string, unknown> = { ...base, choices: choice({ content: SLOT }, null) };
-    if (includeUsage) contentChunk.usage = null;
-    if (includeObfuscation) contentChunk.obfuscation = SLOT2;
     const template = new FrameTemplate(
-      sse(JSON.stringify(contentChunk)),
+      frame(deltaChoices({ content: SLOT }, null), null, SLOT2),
       includeObfuscation ? [SLOT, SLOT2] : [SLOT],
     );
     const bareChunk: Record<string, unknown> = { ...base };
@@ -152,17 +141,17 @@ export class OpenAiResponder implements FlavourResponder {
     const n = c.pieces.length;
     return {
       headers: this.headers(c.requestId, 'text/event-stream; charset=utf-8'),
-      head: frame(choice({ role: 'assistant', content: '', refusal: null }, null), null, 0),
+      head: frame(deltaChoices({ role: 'assistant', content: '', refusal: null }, null), null, padding(0)),
       content: (i) =>
-        template.fill(quote(c.pieces[i]), includeObfuscation ? quote(OBFUSCATION[(i + 1) % 8]) : undefined),
+        template.fill(quote(c.pieces[i]), includeObfuscation ? quote(padding(i + 1)) : undefined),
       tail:
-        frame(choice({}, c.truncated ? 'length' : 'stop'), null, n + 1) +
-        (includeUsage ? frame([], this.usage(c), n + 2) : '') +
+        frame(deltaChoices({}, finishReason(c)), null, padding(n + 1)) +
+        (includeUsage ? frame([], this.usage(c), padding(n + 2)) : '') +
         SSE_DONE,
       bare: () => sse(JSON.stringify(bareChunk)),
       error: (status, message) =>
-        sse(JSON.stringify({ error: openAiError({ ...streamErrorRequest(status, c), message }) })),
-      badFrame: sse(`{"id":"${base.id}","object":"chat.completion.chunk","choices":[{"delta":`),
+        sse(JSON.stringify({ error: openAiError(streamErrorRequest(c, status, message)) })),
+      badFrame: badChunkFrame(base.id),
     };
   }
 
@@ -173,11 +162,7 @@ export class OpenAiResponder implements FlavourResponder {
       created: 1721172741,
       owned_by: 'system',
     }));
-    return {
-      status: 200,
-      headers: this.headers(requestId, 'application/json'),
-      body: JSON.stringify({ object: 'list', data }, null, 2) + '\n',
-    };
+    return prettyAnswer(this.headers(requestId, 'application/json'), { object: 'list', data });
   }
 
   errorAnswer(r: ErrorRequest): HttpAnswer {
@@ -192,19 +177,4 @@ export class OpenAiResponder implements FlavourResponder {
   defaultHints(status: number, variant: InternalErrorVariant): readonly RetryHintKind[] {
     return status === 429 && variant !== 'quota' ? ['ratelimit_reset', 'retry_after'] : [];
   }
-}
-
-function streamErrorRequest(status: number, c: Completion): ErrorRequest {
-  return {
-    status,
-    variant: 'default',
-    model: c.call.model,
-    key: undefined,
-    requestId: c.requestId,
-    hintMs: 0,
-    hints: [],
-    stream: true,
-    method: 'POST',
-    path: '/v1/chat/completions',
-  };
 }
