@@ -7,7 +7,12 @@ import type { FaultProfile } from './fault-profile.types';
 import { loadFaultsFile } from './faults-file.loader';
 import { basePathFor } from './flavours/flavour-registry';
 import { sendJson } from './http-body.util';
-import { DEFAULT_PROVIDERS, ProviderRegistry, type ProviderDeclaration } from './provider-registry';
+import {
+  DEFAULT_PROVIDERS,
+  ProviderRegistry,
+  type ProviderDeclaration,
+  type ProviderState,
+} from './provider-registry';
 import { handleProviderRequest } from './request-handler';
 import { RequestRecorder } from './request-recorder';
 import type { SimulatedProviderInfo, SimulatorHandle, SimulatorOptions } from './simulator.types';
@@ -40,7 +45,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const recorder = new RequestRecorder(options.recordLimit ?? 10_000);
   const host = options.host ?? '127.0.0.1';
   let url = '';
-  const baseUrl = (name: string): string => `${url}/${name}${basePathFor(registry.require(name).flavour)}`;
+  const baseUrlOf = (state: ProviderState): string => `${url}/${state.name}${basePathFor(state.flavour)}`;
+  const baseUrl = (name: string): string => baseUrlOf(registry.require(name));
   const target: ControlTarget = {
     registry,
     recorder,
@@ -93,20 +99,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const port = (server.address() as AddressInfo).port;
   url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
-  const info = (name: string): SimulatedProviderInfo => {
-    const state = registry.require(name);
-    return { name, flavour: state.flavour, baseUrl: baseUrl(name) };
-  };
+  const info = (state: ProviderState): SimulatedProviderInfo => ({
+    name: state.name,
+    flavour: state.flavour,
+    baseUrl: baseUrlOf(state),
+  });
   return {
     url,
     port,
     host,
     baseUrl,
-    providers: () => registry.list().map((state) => info(state.name)),
-    declareProvider: async (declaration) => {
-      registry.declare(declaration);
-      return info(declaration.name);
-    },
+    providers: () => registry.list().map(info),
+    declareProvider: async (declaration) => info(registry.declare(declaration)),
     faults: (name) => registry.require(name).profile,
     setFaults: async (name, profile) => registry.setFaults(name, profile),
     patchFaults: async (name, patch) => registry.patchFaults(name, patch),
