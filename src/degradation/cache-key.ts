@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** Request fields that cannot change the answer: left out of the key so they do not split the cache. */
 const IGNORED_FIELDS = new Set(['stream', 'stream_options', 'user', 'n']);
@@ -20,22 +20,28 @@ export function cacheKeyOf(body: unknown, clientName?: string): string | undefin
   if (Array.isArray(body.tools) && body.tools.length > 0) return undefined;
   if (typeof body.model !== 'string' || !Array.isArray(body.messages)) return undefined;
   const fields: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(body)) {
-    if (!IGNORED_FIELDS.has(name)) fields[name] = value;
+  for (const name of Object.keys(body)) {
+    if (!IGNORED_FIELDS.has(name)) fields[name] = body[name];
   }
-  const canonical = canonicalJson({ client: clientName ?? null, request: fields });
-  return createHash('sha256').update(canonical).digest('hex');
+  // One-shot SHA-256 (UTF-8, hex): the digest of createHash().update().digest('hex') without its object.
+  return hash('sha256', canonicalJson({ client: clientName ?? null, request: fields }));
 }
 
-/** JSON with object keys sorted at every depth and null / undefined members dropped. */
+/**
+ * JSON with object keys sorted at every depth and null / undefined members dropped. It runs on every
+ * cacheable request: each object is written in one pass over its sorted keys, without filtered or
+ * mapped copies.
+ */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item ?? null)).join(',')}]`;
   if (isPlainObject(value)) {
-    const members = Object.keys(value)
-      .filter((key) => value[key] !== null && value[key] !== undefined)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`);
-    return `{${members.join(',')}}`;
+    let members = '';
+    for (const key of Object.keys(value).sort()) {
+      const member = value[key];
+      if (member === null || member === undefined) continue;
+      members += `${members === '' ? '' : ','}${JSON.stringify(key)}:${canonicalJson(member)}`;
+    }
+    return `{${members}}`;
   }
   return JSON.stringify(value ?? null);
 }

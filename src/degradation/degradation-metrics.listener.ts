@@ -5,6 +5,10 @@ import { CortexEvent, type DegradationLevelChangedEvent, type RequestShedEvent }
 import { severityOf } from './degradation-levels';
 import { DegradationManager } from './degradation-manager.service';
 
+/** The two attribute sets of a cache lookup, built once: lookups are counted per client request. */
+const LOOKUP_HIT = { 'cortex.result': 'hit' } as const;
+const LOOKUP_MISS = { 'cortex.result': 'miss' } as const;
+
 /**
  * Degradation's OpenTelemetry instruments, fed by its events (no-ops when telemetry is off): the
  * level as a gauge, level changes, shed requests by tier, level and reason, and cache lookups.
@@ -53,7 +57,7 @@ export class DegradationMetricsListener implements OnModuleDestroy {
 
   /** Called by the cache interceptor (a lookup is not an event anyone else needs). */
   cacheLookup(hit: boolean): void {
-    this.lookups.add(1, { 'cortex.result': hit ? 'hit' : 'miss' });
+    this.lookups.add(1, hit ? LOOKUP_HIT : LOOKUP_MISS);
   }
 
   onModuleDestroy(): void {

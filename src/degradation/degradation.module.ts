@@ -8,6 +8,16 @@ import { DegradationMetricsListener } from './degradation-metrics.listener';
 import { LoadSheddingGuard } from './load-shedding.guard';
 import { ResponseCache } from './response-cache';
 
+/** Every provider is exported as well: the gateway's chat endpoint uses the guard and the interceptor. */
+const PROVIDERS = [
+  DegradationManager,
+  ConcurrencyCap,
+  ResponseCache,
+  DegradationMetricsListener,
+  LoadSheddingGuard,
+  DegradationCacheInterceptor,
+];
+
 /**
  * Owns the degradation level (computed from the health checks' events, or forced by an operator),
  * the strategies of each level, load shedding and the response cache. It turns the routing knobs of
@@ -17,21 +27,7 @@ import { ResponseCache } from './response-cache';
 @Module({
   imports: [ResilienceModule],
   controllers: [DegradationController],
-  providers: [
-    DegradationManager,
-    ConcurrencyCap,
-    ResponseCache,
-    DegradationMetricsListener,
-    LoadSheddingGuard,
-    DegradationCacheInterceptor,
-  ],
-  exports: [
-    DegradationManager,
-    ConcurrencyCap,
-    ResponseCache,
-    DegradationMetricsListener,
-    LoadSheddingGuard,
-    DegradationCacheInterceptor,
-  ],
+  providers: PROVIDERS,
+  exports: PROVIDERS,
 })
 export class DegradationModule {}
