@@ -9,6 +9,7 @@ import { countsForBreaker } from '../resilience/circuit-breaker';
 import type { KeyPool } from '../resilience/key-pool';
 import { ResilienceState } from '../resilience/resilience-state.service';
 import { assessDeployment, type DeploymentCheck, type ProbeOutcome } from './deployment-health';
+import { roundTo } from './report-format';
 
 /** A probe never waits longer than this, whatever the provider's timeout_ms. */
 const PROBE_TIMEOUT_CAP_MS = 10_000;
@@ -65,7 +66,7 @@ export class DeploymentProber {
       probe,
       traffic: {
         calls: stats.windowCalls,
-        successRate: stats.windowCalls > 0 ? round(1 - stats.failureRate) : undefined,
+        successRate: stats.windowCalls > 0 ? roundTo(1 - stats.failureRate, 4) : undefined,
         p95LatencyMs: roundMs(this.state.latency(provider, model).quantile(0.95)),
       },
     });
@@ -127,9 +128,5 @@ export class DeploymentProber {
 }
 
 function roundMs(ms: number | undefined): number | undefined {
-  return ms === undefined ? undefined : Math.round(ms * 100) / 100;
-}
-
-function round(value: number): number {
-  return Math.round(value * 10_000) / 10_000;
+  return ms === undefined ? undefined : roundTo(ms, 2);
 }

@@ -19,6 +19,7 @@ import { HealthHistory, type HealthHistoryEntry } from './health-history';
 import type { DlqFinding, HealthSnapshot } from './health-snapshot';
 import { LifecycleService } from './lifecycle.service';
 import { overallStatus, type OverallStatus } from './overall-status';
+import { roundTo } from './report-format';
 import { SystemMetrics } from './system-metrics';
 import { errorMessage, withTimeout } from './with-timeout';
 
@@ -162,7 +163,7 @@ export class HealthMonitor implements OnApplicationBootstrap, OnModuleDestroy {
       healthy,
       total,
       healthyShare: total === 0 ? 0 : healthy / total,
-      durationMs: Math.round((this.clock.monotonic() - started) * 100) / 100,
+      durationMs: roundTo(this.clock.monotonic() - started, 2),
       system,
       dlq,
     };

@@ -12,6 +12,7 @@ import type { HealthSnapshot } from './health-snapshot';
 import { RedisHealthIndicator } from './indicators/redis.health';
 import { LifecycleService } from './lifecycle.service';
 import { isUnavailableStatus, type OverallStatus } from './overall-status';
+import { isoOrNull, roundTo } from './report-format';
 import { SystemMetrics } from './system-metrics';
 
 export interface HealthReport {
@@ -50,7 +51,7 @@ export class HealthReportService {
       workers: {
         total: snapshot.total,
         healthy: snapshot.healthy,
-        healthy_share: round(snapshot.healthyShare),
+        healthy_share: roundTo(snapshot.healthyShare, 4),
         deployments: snapshot.deployments.map(workerView),
       },
       circuits: this.circuits(),
@@ -117,7 +118,7 @@ function workerView(check: DeploymentCheck): Record<string, unknown> {
 function circuitView(stats: BreakerStats): Record<string, unknown> {
   return {
     state: stats.state,
-    failure_rate: round(stats.failureRate),
+    failure_rate: roundTo(stats.failureRate, 4),
     window_calls: stats.windowCalls,
     window_failures: stats.windowFailures,
     consecutive_failures: stats.consecutiveFailures,
@@ -126,20 +127,11 @@ function circuitView(stats: BreakerStats): Record<string, unknown> {
     total_failures: stats.totalFailures,
     total_rejected: stats.totalRejected,
     open_count: stats.openCount,
-    opened_at: iso(stats.openedAt),
-    next_probe_at: iso(stats.nextProbeAt),
+    opened_at: isoOrNull(stats.openedAt),
+    next_probe_at: isoOrNull(stats.nextProbeAt),
     last_failure: stats.lastFailure
       ? { at: new Date(stats.lastFailure.at).toISOString(), failure_class: stats.lastFailure.failureClass }
       : null,
-    uptime_percent: round(stats.uptimePercent, 2),
+    uptime_percent: roundTo(stats.uptimePercent, 2),
   };
-}
-
-function iso(epochMs: number | undefined): string | null {
-  return epochMs === undefined ? null : new Date(epochMs).toISOString();
-}
-
-function round(value: number, digits = 4): number {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
 }

@@ -1,6 +1,7 @@
 import { type EventLoopUtilization, monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { TrafficGauge } from '../common/traffic-gauge';
+import { roundTo } from './report-format';
 
 /** The `system_metrics` of GET /health. */
 export interface SystemMetricsSnapshot {
@@ -38,7 +39,7 @@ export class SystemMetrics implements OnModuleDestroy {
   sample(): SystemMetricsSnapshot {
     const utilization = performance.eventLoopUtilization(this.lastUtilization);
     this.lastUtilization = performance.eventLoopUtilization();
-    this.window = { delayP99Ms: this.currentDelayP99Ms(), utilization: round(utilization.utilization, 4) };
+    this.window = { delayP99Ms: this.currentDelayP99Ms(), utilization: roundTo(utilization.utilization, 4) };
     this.loopDelay.reset();
     return this.current();
   }
@@ -73,11 +74,6 @@ export class SystemMetrics implements OnModuleDestroy {
   private currentDelayP99Ms(): number {
     // An empty histogram reports a meaningless percentile: no sample means no measured delay.
     if (this.loopDelay.count === 0) return 0;
-    return round(this.loopDelay.percentile(99) / NS_PER_MS, 2);
+    return roundTo(this.loopDelay.percentile(99) / NS_PER_MS, 2);
   }
-}
-
-function round(value: number, digits: number): number {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
 }

@@ -1,4 +1,5 @@
 import type { AlertEvent } from '../../common/events';
+import { isoOrNull } from '../report-format';
 
 export type AlertSeverity = AlertEvent['severity'];
 
@@ -57,12 +58,8 @@ export function toAlertView(alert: Readonly<Alert>): Record<string, unknown> {
     last_seen_at: new Date(alert.lastSeenAt).toISOString(),
     occurrences: alert.occurrences,
     notifications: alert.notifications,
-    acknowledged_at: iso(alert.acknowledgedAt),
+    acknowledged_at: isoOrNull(alert.acknowledgedAt),
     acknowledged_by: alert.acknowledgedBy ?? null,
-    resolved_at: iso(alert.resolvedAt),
+    resolved_at: isoOrNull(alert.resolvedAt),
   };
-}
-
-function iso(epochMs: number | undefined): string | null {
-  return epochMs === undefined ? null : new Date(epochMs).toISOString();
 }

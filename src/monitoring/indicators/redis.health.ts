@@ -3,6 +3,7 @@ import { type HealthIndicatorResult, HealthIndicatorService } from '@nestjs/term
 import { Redis } from 'ioredis';
 import { CORTEX_CONFIG } from '../../config/config.module';
 import type { CortexConfig } from '../../config/config.schema';
+import { roundTo } from '../report-format';
 import { errorMessage, withTimeout } from '../with-timeout';
 
 const PING_TIMEOUT_MS = 1000;
@@ -33,7 +34,7 @@ export class RedisHealthIndicator implements OnModuleDestroy {
     const started = performance.now();
     try {
       await withTimeout(this.ping(), PING_TIMEOUT_MS, 'redis');
-      return session.up({ latency_ms: Math.round((performance.now() - started) * 100) / 100 });
+      return session.up({ latency_ms: roundTo(performance.now() - started, 2) });
     } catch (error) {
       return session.down({ message: errorMessage(error) });
     }
