@@ -21,7 +21,7 @@ export interface BulkReplayJob {
   finishedAt?: number;
   request: BulkReplayRequest;
   total: number;
-  done: number;
+  /** Each finished item counts in exactly one of succeeded, failed, skipped and conflicts. */
   succeeded: number;
   failed: number;
   skipped: number;
@@ -55,7 +55,6 @@ export class DlqBulkReplayService {
       startedAt: this.clock.now(),
       request,
       total: ids.length,
-      done: 0,
       succeeded: 0,
       failed: 0,
       skipped: 0,
@@ -117,8 +116,6 @@ export class DlqBulkReplayService {
         job.failed++;
         this.logger.error(`replay of ${id} in job ${job.id} threw: ${(error as Error).message}`);
       }
-    } finally {
-      job.done++;
     }
   }
 

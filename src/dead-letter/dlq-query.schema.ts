@@ -33,6 +33,10 @@ const bulkBody = z.strictObject({
   only_healthy_providers: z.boolean().default(false),
 });
 
+const purgeQuery = z.strictObject(filterFields);
+
+const replayBody = z.strictObject({ only_healthy_providers: z.boolean().default(false) });
+
 function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const result = schema.safeParse(input ?? {});
   if (result.success) return result.data;
@@ -67,7 +71,7 @@ export function parseListQuery(query: unknown): DlqQuery {
 
 /** DELETE /admin/dlq query (purge by filter). */
 export function parsePurgeQuery(query: unknown): DlqFilter {
-  return toFilter(parse(z.strictObject(filterFields), query));
+  return toFilter(parse(purgeQuery, query));
 }
 
 /** POST /admin/dlq/retry body. */
@@ -83,6 +87,6 @@ export function parseBulkReplay(body: unknown): BulkReplayRequest {
 }
 
 export function parseReplayOptions(body: unknown): { onlyHealthy: boolean } {
-  const parsed = parse(z.strictObject({ only_healthy_providers: z.boolean().default(false) }), body);
+  const parsed = parse(replayBody, body);
   return { onlyHealthy: parsed.only_healthy_providers };
 }

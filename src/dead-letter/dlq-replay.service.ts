@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { CortexEvent, CortexEventBus } from '../common/events';
 import { FailureClass } from '../common/failure-class';
@@ -13,7 +13,6 @@ import { ResiliencePolicies } from '../resilience/resilience-policies.service';
 import type { DlqRecord } from './dlq-record';
 import { DeadLetterService } from './dead-letter.service';
 import { DLQ_STORE, type DlqStore } from './dlq-store';
-import { Inject } from '@nestjs/common';
 
 export interface ReplayResult {
   id: string;

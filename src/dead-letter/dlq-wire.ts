@@ -70,7 +70,8 @@ export function jobWire(job: BulkReplayJob): Record<string, unknown> {
     started_at: new Date(job.startedAt).toISOString(),
     finished_at: job.finishedAt === undefined ? undefined : new Date(job.finishedAt).toISOString(),
     total: job.total,
-    done: job.done,
+    // Items finished so far: each counts in exactly one of the four outcomes.
+    done: job.succeeded + job.failed + job.skipped + job.conflicts,
     succeeded: job.succeeded,
     failed: job.failed,
     skipped: job.skipped,
