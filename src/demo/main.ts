@@ -19,28 +19,24 @@ interface Phase {
   requests: number;
 }
 
+// Each fault stays on through the phases that follow it, until every provider recovers.
+const GROQ_RATE_LIMITED: FaultProfile = {
+  rules: [{ action: 'error', status: 429, hint: 'retry_after', hint_ms: 2000 }],
+};
+const GEMINI_DOWN: FaultProfile = { rules: [{ action: 'error', status: 503 }] };
+const COHERE_SLOW: FaultProfile = { latency_ms: 3000 };
+
 const PHASES: Phase[] = [
   { title: 'All providers healthy', faults: {}, requests: 6 },
-  {
-    title: 'Groq rate-limited (429 with Retry-After)',
-    faults: { groq: { rules: [{ action: 'error', status: 429, hint: 'retry_after', hint_ms: 2000 }] } },
-    requests: 6,
-  },
+  { title: 'Groq rate-limited (429 with Retry-After)', faults: { groq: GROQ_RATE_LIMITED }, requests: 6 },
   {
     title: 'Gemini down as well (503)',
-    faults: {
-      groq: { rules: [{ action: 'error', status: 429, hint: 'retry_after', hint_ms: 2000 }] },
-      gemini: { rules: [{ action: 'error', status: 503 }] },
-    },
+    faults: { groq: GROQ_RATE_LIMITED, gemini: GEMINI_DOWN },
     requests: 6,
   },
   {
     title: 'Cohere slow too (3 s to answer, its timeout is 1.5 s)',
-    faults: {
-      groq: { rules: [{ action: 'error', status: 429, hint: 'retry_after', hint_ms: 2000 }] },
-      gemini: { rules: [{ action: 'error', status: 503 }] },
-      cohere: { latency_ms: 3000 },
-    },
+    faults: { groq: GROQ_RATE_LIMITED, gemini: GEMINI_DOWN, cohere: COHERE_SLOW },
     requests: 4,
   },
   { title: 'Every provider recovered', faults: {}, requests: 6 },
