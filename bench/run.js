@@ -125,9 +125,7 @@ async function main() {
   if (failed > 0) {
     process.stderr.write(`bench: ${failed} requests or streams failed; see docs/BENCHMARKS.md\n`);
   }
-  // Every child process is stopped by now, but a handle left by one of the sections (no socket, no
-  // child: a pipe or a timer) kept the process alive after the report on 2026-11-28; end explicitly.
-  process.exit(failed > 0 ? 1 : 0);
+  if (failed > 0) process.exitCode = 1;
 }
 
 main().catch((error) => {

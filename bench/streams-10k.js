@@ -204,6 +204,7 @@ async function runStreams() {
     },
   });
   let client;
+  let sampler;
   try {
     await waitForHttp(`${simulatorUrl}/_sim/health`);
     // Ready = the first health check ran; before it, the degradation level sheds traffic.
@@ -267,7 +268,7 @@ async function runStreams() {
     result.catch(() => {});
     const rampStart = { at: Date.now(), cpu: cpuSeconds(gateway.pid) };
     const timeline = [];
-    const sampler = setInterval(() => {
+    sampler = setInterval(() => {
       timeline.push({
         t: (Date.now() - rampStart.at) / 1000,
         rss: rssBytes(gateway.pid),
@@ -328,12 +329,18 @@ async function runStreams() {
     }
     log(`hold over; waiting for the ${s.words} s streams to end`);
 
+    // The deadline's timer is cleared once the result is in: left running, it kept the process alive
+    // for up to (words + ramp + 120) s after the report.
+    let deadline;
     const final = await Promise.race([
       result,
-      sleep((s.words + s.rampSeconds + 120) * 1000).then(() => {
-        throw new Error('the streams did not end in time');
+      new Promise((_, reject) => {
+        deadline = setTimeout(
+          () => reject(new Error('the streams did not end in time')),
+          (s.words + s.rampSeconds + 120) * 1000,
+        );
       }),
-    ]);
+    ]).finally(() => clearTimeout(deadline));
     clearInterval(sampler);
 
     // The simulator's view of the upstream side: protocol and connections of the Cortex streams.
@@ -398,6 +405,7 @@ async function runStreams() {
       timeline,
     };
   } finally {
+    clearInterval(sampler);
     if (client) await stop(client);
     await stop(gateway);
     await stop(simulator);
@@ -483,7 +491,7 @@ if (require.main === module) {
       writeFileSync(out, JSON.stringify(result, null, 2));
       process.stderr.write(`[streams] full result: ${out}\n`);
       process.stdout.write(`${streamsMarkdown(result)}\n`);
-      process.exit(result.errorCount === 0 ? 0 : 1);
+      if (result.errorCount > 0) process.exitCode = 1;
     },
     (error) => {
       console.error(error);

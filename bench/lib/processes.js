@@ -68,7 +68,8 @@ function freePort() {
 }
 
 async function stop(child) {
-  if (!child || child.exitCode !== null) return;
+  // A child ended by a signal has signalCode set and exitCode null: no 'exit' event is coming.
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
