@@ -8,7 +8,6 @@ import {
   type ChaosStage,
 } from '../support/chaos-harness';
 import {
-  callModel,
   closedPort,
   interleaved,
   median,
@@ -39,7 +38,7 @@ const FAILOVER_MARGIN_MS = 20;
 // minimum_calls) would trip on the 10 healthy calls + 10 resets of the second part.
 const A_BREAKER = { resilience: { circuit_breaker: { failure_threshold: THRESHOLD, minimum_calls: 100 } } };
 
-const viaB = (stage: ChaosStage) => () => callModel(stage.openai, 'b/gpt-4o-mini');
+const viaB = (stage: ChaosStage) => () => callChat(stage.openai, 'hello', 'b/gpt-4o-mini');
 const viaChain = (stage: ChaosStage) => () => callChat(stage.openai);
 
 /** Every attempt of every request the gateway served since event index `from`: how long it waited first. */

@@ -8,14 +8,7 @@ import {
   type ChaosStage,
   type ClientResult,
 } from '../support/chaos-harness';
-import {
-  callChatStream,
-  callModel,
-  note,
-  round1,
-  transitionEvents,
-  transitionsOf,
-} from '../support/chaos-clients';
+import { callChatStream, note, round1, transitionEvents, transitionsOf } from '../support/chaos-clients';
 
 /**
  * S3: provider A is slow: its first token comes after 3 s (streams: headers at once, then 3 s of
@@ -55,7 +48,7 @@ describe('S3 slow provider', () => {
     // Warm-up of both paths (SDK, gateway, SSE) through B alone, so no failover pays a cold start.
     for (let i = 0; i < 5; i++) {
       expect((await callChatStream(openai, 'warm-up', 'b/gpt-4o-mini')).ok).toBe(true);
-      expect((await callModel(openai, 'b/gpt-4o-mini', 'warm-up')).ok).toBe(true);
+      expect((await callChat(openai, 'warm-up', 'b/gpt-4o-mini')).ok).toBe(true);
     }
     const since = Date.now();
 

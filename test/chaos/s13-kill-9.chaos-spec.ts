@@ -1,16 +1,16 @@
 import { startSimulator, type SimulatorHandle } from '../../src/simulator';
 import { COMPRESSED_PROFILE } from '../support/chaos-harness';
 import {
+  assertNoSurvivors,
   type ChatOutcome,
   GatewayProcess,
   inspectDlqFile,
   isAlive,
   killAllGateways,
-  postChat,
+  loadUntilKilled,
   seededRandom,
-  spawnedPids,
-  survivors,
 } from '../support/gateway-process';
+import { chainSections, STAGE_TIMEOUTS } from '../support/simulator-config';
 
 /**
  * S13 kill -9: S12's load (A, B, C all answer 500; the compressed profile, so the breakers trip and
@@ -45,23 +45,13 @@ describe('S13 kill -9 (S12 load, SIGKILL at a random moment, restart; 10 times)'
 
   beforeAll(async () => {
     simulator = await startSimulator({ port: 0 });
-    const providers: Record<string, unknown> = {};
     for (const name of PROVIDERS) {
       await simulator.declareProvider({ name, flavour: 'openai' });
       await simulator.setFaults(name, { rules: [{ status: 500 }] });
-      providers[name] = {
-        type: 'openai',
-        base_url: simulator.baseUrl(name),
-        api_keys: [`sk-${name}-key-0001`],
-        timeout_ms: 5000,
-        first_token_timeout_ms: 2000,
-        idle_timeout_ms: 2000,
-      };
     }
     gateway = new GatewayProcess({
       config: {
-        providers,
-        models: { chat: PROVIDERS.map((provider) => ({ provider, model: 'gpt-4o-mini' })) },
+        ...chainSections(simulator, PROVIDERS, () => STAGE_TIMEOUTS),
         resilience: COMPRESSED_PROFILE,
         // Every record of the 10 cycles stays (no eviction), so "every id ever received" is checkable.
         dlq: { store: 'sqlite', max_size: 100_000 },
@@ -70,13 +60,10 @@ describe('S13 kill -9 (S12 load, SIGKILL at a random moment, restart; 10 times)'
   });
 
   afterAll(async () => {
-    const pids = spawnedPids();
     await killAllGateways();
     await simulator?.close();
-    // No orphans: every gateway process this file spawned is gone (signal 0 throws ESRCH).
-    expect(pids.length).toBeGreaterThan(0);
-    expect(survivors()).toEqual([]);
-    expect(pids.filter((pid) => isAlive(pid))).toEqual([]);
+    // No orphans: every gateway process this file spawned is gone.
+    assertNoSurvivors();
   });
 
   it(`${CYCLES} kill -9 cycles: 0 received dlq_ids missing, integrity ok, restart ready < ${READY_BOUND_MS} ms`, async () => {
@@ -92,28 +79,16 @@ describe('S13 kill -9 (S12 load, SIGKILL at a random moment, restart; 10 times)'
       const killAfter = 5 + Math.floor(random() * (REQUESTS_PER_CYCLE - 20));
       const killDelayMs = random() < 0.4 ? 0 : 1 + Math.floor(random() * 10);
       const pid = gateway.pid!;
-      const outcomes: ChatOutcome[] = [];
-      let answered = 0;
-      let killed = false;
-      const onComplete = (): void => {
-        answered++;
-        if (killed || answered < killAfter) return;
-        killed = true;
-        if (killDelayMs === 0) gateway.kill();
-        else setTimeout(() => gateway.kill(), killDelayMs);
-      };
-      let next = 0;
-      const worker = async (): Promise<void> => {
-        // Bounded in count; once the gateway is gone each call fails at once (connection refused).
-        while (next < REQUESTS_PER_CYCLE) {
-          const index = next++;
-          const requestId = `s13-c${cycle}-r${index}`;
-          outcomes.push(
-            await postChat(gateway, requestId, `s13 cycle ${cycle} request ${index}`, onComplete),
-          );
-        }
-      };
-      await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+      const { outcomes, killed } = await loadUntilKilled(gateway, {
+        total: REQUESTS_PER_CYCLE,
+        concurrency: CONCURRENCY,
+        killAfter,
+        killDelayMs,
+        request: (index) => ({
+          requestId: `s13-c${cycle}-r${index}`,
+          content: `s13 cycle ${cycle} request ${index}`,
+        }),
+      });
       await gateway.exited();
       expect({ cycle, killed, ...gateway.exitStatus }).toEqual({
         cycle,

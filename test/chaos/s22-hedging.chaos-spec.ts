@@ -1,4 +1,11 @@
-import { callChat, percentile, runLoad, startChaosStage, type ChaosStage } from '../support/chaos-harness';
+import {
+  callChat,
+  percentile,
+  runLoad,
+  sleep,
+  startChaosStage,
+  type ChaosStage,
+} from '../support/chaos-harness';
 
 /**
  * S22 hedging (The Tail at Scale): A answers in ~20 ms but 5% of its requests take 2 s (compressed
@@ -45,7 +52,7 @@ describe('S22 hedging', () => {
       expect(extra).toBeGreaterThan(0);
       expect(extra / total).toBeLessThanOrEqual(0.07);
       // Every hedged pair has a loser, and the loser's upstream request was aborted, not left running.
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await sleep(300);
       // Records are copies: read them again after the wait.
       const unfinished = stage.simulator.requests().filter((r) => !r.completed);
       expect(unfinished.length).toBe(extra);

@@ -1,15 +1,16 @@
 import { startSimulator, type SimulatorHandle } from '../../src/simulator';
 import {
+  assertNoSurvivors,
   type ChatOutcome,
   GatewayProcess,
   inspectDlqFile,
   isAlive,
   killAllGateways,
+  loadUntilKilled,
   postChat,
   seededRandom,
-  spawnedPids,
-  survivors,
 } from '../support/gateway-process';
+import { chainSections, STAGE_TIMEOUTS } from '../support/simulator-config';
 
 /**
  * Durability of the dead letter queue (SQLite, WAL) against kill -9: a record is written before its
@@ -27,20 +28,8 @@ const BURST_CONCURRENCY = 8;
 const BURST_SEED = 0x5eed13;
 
 function gatewayConfig(simulator: SimulatorHandle): Record<string, unknown> {
-  const providers: Record<string, unknown> = {};
-  for (const name of PROVIDERS) {
-    providers[name] = {
-      type: 'openai',
-      base_url: simulator.baseUrl(name),
-      api_keys: [`sk-${name}-key-0001`],
-      timeout_ms: 5000,
-      first_token_timeout_ms: 2000,
-      idle_timeout_ms: 2000,
-    };
-  }
   return {
-    providers,
-    models: { chat: PROVIDERS.map((provider) => ({ provider, model: 'gpt-4o-mini' })) },
+    ...chainSections(simulator, PROVIDERS, () => STAGE_TIMEOUTS),
     resilience: {
       request_timeout_ms: 10_000,
       max_attempts: 3,
@@ -80,13 +69,10 @@ describe('dead letter queue durability under kill -9 (gateway process, SQLite WA
   });
 
   afterAll(async () => {
-    const pids = spawnedPids();
     await killAllGateways();
     await simulator?.close();
-    // No orphans: every process this file spawned is gone (signal 0 throws ESRCH).
-    expect(pids.length).toBeGreaterThan(0);
-    expect(survivors()).toEqual([]);
-    expect(pids.filter((pid) => isAlive(pid))).toEqual([]);
+    // No orphans: every process this file spawned is gone.
+    assertNoSurvivors();
   });
 
   function newGateway(): GatewayProcess {
@@ -171,25 +157,13 @@ describe('dead letter queue durability under kill -9 (gateway process, SQLite WA
     const gateway = newGateway();
     await gateway.start();
     const runId = `burst-${Date.now().toString(36)}`;
-    const outcomes: ChatOutcome[] = [];
-    let completed = 0;
-    let killed = false;
-    const onComplete = (): void => {
-      completed++;
-      if (killed || completed < killAfter) return;
-      killed = true;
-      if (killDelayMs === 0) gateway.kill();
-      else setTimeout(() => gateway.kill(), killDelayMs);
-    };
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      // Bounded: each worker stops at BURST_TOTAL, and once the gateway is gone every call fails at once.
-      while (next < BURST_TOTAL) {
-        const index = next++;
-        outcomes.push(await postChat(gateway, `${runId}-${index}`, `burst ${runId} #${index}`, onComplete));
-      }
-    };
-    await Promise.all(Array.from({ length: BURST_CONCURRENCY }, worker));
+    const { outcomes, killed } = await loadUntilKilled(gateway, {
+      total: BURST_TOTAL,
+      concurrency: BURST_CONCURRENCY,
+      killAfter,
+      killDelayMs,
+      request: (index) => ({ requestId: `${runId}-${index}`, content: `burst ${runId} #${index}` }),
+    });
     await gateway.exited();
     expect(killed).toBe(true);
     expect(gateway.exitStatus.signal).toBe('SIGKILL');

@@ -4,8 +4,9 @@ import { CortexEvent } from '../../src/common/events';
 import type { ChaosStage, ClientResult } from './chaos-harness';
 
 /**
- * Small additions to the chaos harness for S2-S7: streaming and direct-model clients (the official
- * SDK, like callChat), a closed port, and the breaker's transitions as `from>to` strings.
+ * Small additions to the chaos harness for S2-S7: a streaming client (the official SDK, like
+ * callChat, which also takes any model name), a closed port, and the breaker's transitions as
+ * `from>to` strings.
  */
 
 /** A streamed request's outcome: the ClientResult plus what the client actually received. */
@@ -68,35 +69,6 @@ export async function callChatStream(
       contentChunks,
       finishReason,
       text,
-    };
-  }
-}
-
-/** A non-stream request for any model name, e.g. `b/gpt-4o-mini` to address provider B alone. */
-export async function callModel(openai: OpenAI, model: string, content = 'hello'): Promise<ClientResult> {
-  const startedAt = Date.now();
-  const started = performance.now();
-  try {
-    const { response } = await openai.chat.completions
-      .create({ model, messages: [{ role: 'user', content }] })
-      .withResponse();
-    return {
-      ok: true,
-      status: response.status,
-      latencyMs: performance.now() - started,
-      provider: response.headers.get('x-cortex-provider') ?? undefined,
-      attempts: Number(response.headers.get('x-cortex-attempts')),
-      route: response.headers.get('x-cortex-route') ?? undefined,
-      startedAt,
-    };
-  } catch (error) {
-    if (!(error instanceof OpenAI.APIError)) throw error;
-    return {
-      ok: false,
-      status: error.status ?? 0,
-      latencyMs: performance.now() - started,
-      errorType: (error.error as { type?: string } | undefined)?.type,
-      startedAt,
     };
   }
 }

@@ -4,6 +4,7 @@ import { CortexEvent, type CortexEventMap } from '../../src/common/events';
 import { ResilienceState } from '../../src/resilience/resilience-state.service';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator';
 import { startGateway, type RunningGateway } from './gateway-harness';
+import { chainSections, declareProviders, STAGE_TIMEOUTS } from './simulator-config';
 
 /**
  * The scenario matrix's stage (RELIABILITY.md): providers A, B, C in the simulator, one model `chat`
@@ -66,26 +67,13 @@ export interface ChaosStage {
 export async function startChaosStage(options: ChaosOptions = {}): Promise<ChaosStage> {
   const chain = options.chain ?? ['a', 'b', 'c'];
   const simulator = await startSimulator({ port: 0 });
-  for (const name of new Set(chain)) {
-    if (!simulator.providers().some((provider) => provider.name === name)) {
-      await simulator.declareProvider({ name, flavour: 'openai' });
-    }
-  }
-  const providers: Record<string, unknown> = {};
-  for (const name of new Set(chain)) {
-    providers[name] = {
-      type: 'openai',
-      base_url: simulator.baseUrl(name),
-      api_keys: options.keys?.[name] ?? [`sk-${name}-key-0001`],
-      timeout_ms: 5000,
-      first_token_timeout_ms: 2000,
-      idle_timeout_ms: 2000,
-      ...options.providers?.[name],
-    };
-  }
+  await declareProviders(simulator, chain);
   const gateway = await startGateway({
-    providers,
-    models: { chat: chain.map((provider) => ({ provider, model: 'gpt-4o-mini' })) },
+    ...chainSections(simulator, chain, (name) => ({
+      ...(options.keys?.[name] && { api_keys: options.keys[name] }),
+      ...STAGE_TIMEOUTS,
+      ...options.providers?.[name],
+    })),
     resilience: mergeSections(COMPRESSED_PROFILE, options.resilience ?? {}),
     ...options.config,
   });
@@ -137,13 +125,16 @@ export interface ClientResult {
   startedAt: number;
 }
 
-/** One non-stream request through the official SDK; never throws, the result says what happened. */
-export async function callChat(openai: OpenAI, content = 'hello'): Promise<ClientResult> {
+/**
+ * One non-stream request through the official SDK, to the stage's model `chat` unless told otherwise;
+ * never throws, the result says what happened.
+ */
+export async function callChat(openai: OpenAI, content = 'hello', model = 'chat'): Promise<ClientResult> {
   const startedAt = Date.now();
   const started = performance.now();
   try {
     const { response } = await openai.chat.completions
-      .create({ model: 'chat', messages: [{ role: 'user', content }] })
+      .create({ model, messages: [{ role: 'user', content }] })
       .withResponse();
     return {
       ok: true,

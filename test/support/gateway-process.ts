@@ -69,6 +69,15 @@ export function spawnedPids(): number[] {
   return [...spawned];
 }
 
+/** For a test file's afterAll, after killAllGateways: it spawned gateways, and none of them is left. */
+export function assertNoSurvivors(): void {
+  const pids = spawnedPids();
+  expect(pids.length).toBeGreaterThan(0);
+  expect(survivors()).toEqual([]);
+  // Signal 0 throws ESRCH for each of them.
+  expect(pids.filter((pid) => isAlive(pid))).toEqual([]);
+}
+
 /** A free TCP port on 127.0.0.1 (the gateway binds it a moment later; the kernel does not hand it out twice in a row). */
 export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -370,6 +379,44 @@ export function postChat(
     req.once('timeout', () => req.destroy(new Error('client timeout')));
     req.end(payload);
   });
+}
+
+/**
+ * Sends `total` chat requests, `concurrency` at a time, and SIGKILLs the gateway once `killAfter`
+ * answers arrived: in that very tick when `killDelayMs` is 0, that many ms later otherwise. Bounded in
+ * count: once the gateway is gone, every call left fails at once (connection refused).
+ */
+export async function loadUntilKilled(
+  gateway: GatewayProcess,
+  options: {
+    total: number;
+    concurrency: number;
+    killAfter: number;
+    killDelayMs: number;
+    /** The x-request-id and the message content of request `index`. */
+    request: (index: number) => { requestId: string; content: string };
+  },
+): Promise<{ outcomes: ChatOutcome[]; killed: boolean }> {
+  const { total, concurrency, killAfter, killDelayMs } = options;
+  const outcomes: ChatOutcome[] = [];
+  let answered = 0;
+  let killed = false;
+  const onComplete = (): void => {
+    answered++;
+    if (killed || answered < killAfter) return;
+    killed = true;
+    if (killDelayMs === 0) gateway.kill();
+    else setTimeout(() => gateway.kill(), killDelayMs);
+  };
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < total) {
+      const { requestId, content } = options.request(next++);
+      outcomes.push(await postChat(gateway, requestId, content, onComplete));
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { outcomes, killed };
 }
 
 /** What the SQLite file holds after a crash, read from a copy so the original stays untouched. */

@@ -56,3 +56,37 @@ export function simulatorConfig(
   const { models: extraModels, ...rest } = extra;
   return { providers, models: { ...models, ...extraModels }, ...rest };
 }
+
+/** Provider timeouts of the chaos and durability stages: short, so a hung upstream costs a scenario seconds. */
+export const STAGE_TIMEOUTS = { timeout_ms: 5000, first_token_timeout_ms: 2000, idle_timeout_ms: 2000 };
+
+/** Declares each of `names` in the simulator (OpenAI flavour) unless it already serves one by that name. */
+export async function declareProviders(simulator: SimulatorHandle, names: Iterable<string>): Promise<void> {
+  for (const name of names) {
+    if (!simulator.providers().some((provider) => provider.name === name)) {
+      await simulator.declareProvider({ name, flavour: 'openai' });
+    }
+  }
+}
+
+/**
+ * The `providers` and `models` sections of a chain: each provider of `chain` at its simulator URL
+ * (OpenAI flavour, one key `sk-<name>-key-0001`) with `fields(name)` over that, and one model `chat`
+ * (gpt-4o-mini on each) falling back along the chain in order.
+ */
+export function chainSections(
+  simulator: SimulatorHandle,
+  chain: readonly string[],
+  fields: (name: string) => Record<string, unknown> = () => ({}),
+): { providers: Record<string, unknown>; models: Record<string, unknown> } {
+  const providers: Record<string, unknown> = {};
+  for (const name of new Set(chain)) {
+    providers[name] = {
+      type: 'openai',
+      base_url: simulator.baseUrl(name),
+      api_keys: [`sk-${name}-key-0001`],
+      ...fields(name),
+    };
+  }
+  return { providers, models: { chat: chain.map((provider) => ({ provider, model: 'gpt-4o-mini' })) } };
+}
