@@ -7,7 +7,7 @@ import { createApp } from '../../src/app.factory';
 import { parseConfig } from '../../src/config/config.loader';
 import { CortexEvent } from '../../src/common/events';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator';
-import { startGateway, type RunningGateway } from '../support/gateway-harness';
+import { callGateway, loopbackUrl, startGateway, type RunningGateway } from '../support/gateway-harness';
 import { simulatorConfig } from '../support/simulator-config';
 
 /** The dead letter queue as a client and an operator see it: records, queries, replay, bounds. */
@@ -37,14 +37,7 @@ describe('dead letter queue', () => {
   }
 
   async function admin(method: string, path: string, body?: unknown, token = adminToken): Promise<Response> {
-    return fetch(`${gateway.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    return callGateway(`${gateway.url}${path}`, method, body, token);
   }
 
   async function failOnce(
@@ -339,20 +332,16 @@ describe('dead letter queue', () => {
       let failedWrites = 0;
       app.get(EventEmitter2).on(CortexEvent.DlqWriteFailed, () => failedWrites++);
       await app.listen({ port: 0, host: '127.0.0.1' });
-      const url = (await app.getUrl()).replace('localhost', '127.0.0.1');
+      const url = await loopbackUrl(app);
       await breakEverything();
-      const response = await fetch(`${url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'chain', messages }),
-      });
+      const response = await callGateway(`${url}/v1/chat/completions`, 'POST', { model: 'chain', messages });
       expect(response.status).toBe(502);
       const body = (await response.json()) as { error: Record<string, unknown> };
       expect(body.error.type).toBe('upstream_error');
       expect(body.error.dlq_id).toBeUndefined();
       expect(failedWrites).toBe(1);
       const stats = (await (
-        await fetch(`${url}/admin/dlq/stats`, { headers: { authorization: `Bearer ${adminToken}` } })
+        await callGateway(`${url}/admin/dlq/stats`, 'GET', undefined, adminToken)
       ).json()) as Record<string, unknown>;
       expect(stats.write_failures).toBe(1);
       expect(String(stats.store_error)).toContain('unavailable');

@@ -10,6 +10,16 @@ describe('fallback chain', () => {
   let gateway: RunningGateway;
   const messages = [{ role: 'user' as const, content: 'hello there' }];
 
+  /** A stream through the chain, read to its end: the text it carried and the response's headers. */
+  async function streamChain(): Promise<{ text: string; response: Response }> {
+    const { data, response } = await gateway.openai.chat.completions
+      .create({ model: 'chain', messages, stream: true })
+      .withResponse();
+    let text = '';
+    for await (const chunk of data) text += chunk.choices[0]?.delta?.content ?? '';
+    return { text, response };
+  }
+
   beforeAll(async () => {
     simulator = await startSimulator({ port: 0 });
   });
@@ -86,11 +96,7 @@ describe('fallback chain', () => {
 
   it('falls back for a stream that fails before its first byte', async () => {
     await simulator.setFaults('openai', { rules: [{ action: 'error', status: 503 }] });
-    const { data, response } = await gateway.openai.chat.completions
-      .create({ model: 'chain', messages, stream: true })
-      .withResponse();
-    let text = '';
-    for await (const chunk of data) text += chunk.choices[0]?.delta?.content ?? '';
+    const { text, response } = await streamChain();
     expect(text.length).toBeGreaterThan(10);
     expect(response.headers.get('x-cortex-provider')).toBe('gemini');
     expect(response.headers.get('x-cortex-route')).toBe('openai=service_unavailable,gemini=ok');
@@ -98,11 +104,7 @@ describe('fallback chain', () => {
 
   it('falls back for a stream whose first frame is broken', async () => {
     await simulator.setFaults('openai', { rules: [{ action: 'malformed', kind: 'bad_sse_line' }] });
-    const { data, response } = await gateway.openai.chat.completions
-      .create({ model: 'chain', messages, stream: true })
-      .withResponse();
-    let text = '';
-    for await (const chunk of data) text += chunk.choices[0]?.delta?.content ?? '';
+    const { text, response } = await streamChain();
     expect(text.length).toBeGreaterThan(10);
     expect(response.headers.get('x-cortex-route')).toBe('openai=parse_error,gemini=ok');
   });

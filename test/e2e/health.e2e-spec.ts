@@ -16,6 +16,7 @@ import { LifecycleService } from '../../src/monitoring/lifecycle.service';
 import { MonitoringModule } from '../../src/monitoring/monitoring.module';
 import { ResilienceState } from '../../src/resilience/resilience-state.service';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator';
+import { callGateway, loopbackUrl } from '../support/gateway-harness';
 import { simulatorConfig } from '../support/simulator-config';
 import { waitFor } from '../support/wait-for';
 import { createRootLogger, PinoNestLogger } from '../../src/telemetry/logger';
@@ -48,16 +49,9 @@ async function startStage(raw: Record<string, unknown>): Promise<Stage> {
   );
   app.useLogger(new PinoNestLogger(createRootLogger(config.runtime.log_level)));
   await app.listen({ port: 0, host: '127.0.0.1' });
-  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
+  const url = await loopbackUrl(app);
   const call = async (method: string, path: string, body?: unknown, token?: string) => {
-    const response = await fetch(`${url}${path}`, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    const response = await callGateway(`${url}${path}`, method, body, token);
     return { status: response.status, body: (await response.json()) as Record<string, any> };
   };
   return {

@@ -1,13 +1,15 @@
 import type { HealthCheckedEvent } from '../../src/common/events';
 import type { SimulatorHandle } from '../../src/simulator';
 import { COMPRESSED_PROFILE } from './chaos-harness';
-import { startGateway, type RunningGateway } from './gateway-harness';
+import { chainSections, declareProviders } from './simulator-config';
+import { callGateway, startGateway, type RunningGateway } from './gateway-harness';
 
 /**
  * The stage of test/e2e/degradation.e2e-spec.ts: providers a..d (simulated, OpenAI flavour) behind one
  * model `chat`, a premium and a normal client, an admin token, and health checks the test reports.
  */
 export const PROVIDERS = ['a', 'b', 'c', 'd'];
+/** The upstream model of every deployment on the stage (chainSections). */
 export const MODEL = 'gpt-4o-mini';
 export const ADMIN_TOKEN = 'admin-token-degradation-0001';
 export const KEYS = { premium: 'premium-client-key-0001', normal: 'normal-client-key-0001' } as const;
@@ -29,22 +31,9 @@ export async function startDegradationStage(
   simulator: SimulatorHandle,
   degradation: Record<string, unknown>,
 ): Promise<RunningGateway> {
-  for (const name of PROVIDERS) {
-    if (!simulator.providers().some((provider) => provider.name === name)) {
-      await simulator.declareProvider({ name, flavour: 'openai' });
-    }
-  }
-  const providers: Record<string, unknown> = {};
-  for (const name of PROVIDERS) {
-    providers[name] = {
-      type: 'openai',
-      base_url: simulator.baseUrl(name),
-      api_keys: [`sk-${name}-key-0001`],
-    };
-  }
+  await declareProviders(simulator, PROVIDERS);
   return startGateway({
-    providers,
-    models: { chat: PROVIDERS.map((provider) => ({ provider, model: MODEL })) },
+    ...chainSections(simulator, PROVIDERS),
     resilience: {
       ...COMPRESSED_PROFILE,
       // Open breakers stay open for the whole run (no probe wanders into a broken provider), and a
@@ -117,14 +106,7 @@ export async function adminCall(
   body?: unknown,
   token = ADMIN_TOKEN,
 ): Promise<Response> {
-  return fetch(`${gateway.url}/admin/degradation`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  return callGateway(`${gateway.url}/admin/degradation`, method, body, token);
 }
 
 /** A Markdown table of rows with the same keys. */

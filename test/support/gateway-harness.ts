@@ -37,7 +37,24 @@ export async function startGateway(
   // The start-up health check probes every upstream; tests begin once it is done, so their faults
   // and counts never race with it.
   await app.get(HealthMonitor).latestOrFirst();
-  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
+  const url = await loopbackUrl(app);
   const openai = new OpenAI({ baseURL: `${url}/v1`, apiKey: clientKey, maxRetries: 0, timeout: 20_000 });
   return { app, config, url, openai, close: () => app.close() };
+}
+
+/** A listening application's URL on 127.0.0.1, however Fastify names the loopback address. */
+export async function loopbackUrl(app: NestFastifyApplication): Promise<string> {
+  return (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
+}
+
+/** One HTTP call: `body` (when given) as JSON, `token` (when given) as the bearer token. */
+export function callGateway(url: string, method: string, body?: unknown, token?: string): Promise<Response> {
+  return fetch(url, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
 }
