@@ -4,36 +4,26 @@
 // is compared. Rounds alternate so drift on a shared machine hits both alike.
 //   git worktree add /tmp/cortex-base <commit> && (cd /tmp/cortex-base && ln -s $PWD/node_modules . && npx nest build)
 //   node bench/compare-builds.js --base /tmp/cortex-base [--head .] [--rounds 4] [--seconds 6]
-const { mkdtempSync, writeFileSync } = require('node:fs');
+const { mkdtempSync, rmSync, writeFileSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join, resolve } = require('node:path');
 const { parseArgs } = require('node:util');
 const autocannon = require('autocannon');
-const { startNode, cpuSeconds, waitForHttp, freePort, stop } = require('./lib/processes');
+const { cpuSeconds, waitForHttp, freePort, stop } = require('./lib/processes');
+const {
+  gatewayConfig,
+  responseWordsFaults,
+  chatBody,
+  startSimulator,
+  startCortex,
+} = require('./lib/services');
+const { median } = require('./lib/numbers');
 
 async function startGateway(root, simPort, dir, nodeArgs) {
   const port = await freePort();
   const configPath = join(dir, `gateway-${port}.yaml`);
-  writeFileSync(
-    configPath,
-    [
-      'providers:',
-      '  sim:',
-      '    type: openai',
-      `    base_url: http://127.0.0.1:${simPort}/openai/v1`,
-      '    api_keys: ["sk-bench-0000"]',
-      '    max_concurrency: 1024',
-      'models:',
-      '  bench:',
-      '    - { provider: sim, model: gpt-4o-mini }',
-    ].join('\n'),
-  );
-  const child = startNode(join(root, 'dist/main.js'), [], {
-    core: 0,
-    name: `cortex ${root}`,
-    nodeArgs,
-    env: { CORTEX_CONFIG: configPath, PORT: String(port), HOST: '127.0.0.1', CORTEX_DATA_DIR: dir },
-  });
+  writeFileSync(configPath, gatewayConfig(`http://127.0.0.1:${simPort}`));
+  const child = startCortex({ root, configPath, port, dataDir: dir, name: `cortex ${root}`, nodeArgs });
   await waitForHttp(`http://127.0.0.1:${port}/v1/models`);
   return { child, url: `http://127.0.0.1:${port}/v1/chat/completions` };
 }
@@ -46,11 +36,7 @@ async function measure(gateway, { stream, seconds, connections }) {
     connections,
     duration: seconds,
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      model: 'bench',
-      messages: [{ role: 'user', content: 'Benchmark request: say something short.' }],
-      ...(stream ? { stream: true } : {}),
-    }),
+    body: chatBody('bench', stream),
   });
   const errors = result.non2xx + result.errors + result.timeouts;
   if (errors > 0) throw new Error(`${errors} failed requests through ${gateway.url}`);
@@ -72,17 +58,16 @@ async function main() {
   });
   if (!values.base) throw new Error('--base <checkout with dist/> is required');
   const dir = mkdtempSync(join(tmpdir(), 'cortex-compare-'));
-  const faults = join(dir, 'faults.yaml');
-  writeFileSync(faults, `faults:\n  openai:\n    response_words: ${Number(values.words)}\n`);
   const simPort = await freePort();
-  const simulator = startNode(
-    join(values.head, 'dist/simulator/main.js'),
-    ['--port', String(simPort), '--faults', faults],
-    { core: 1, name: 'sim' },
-  );
+  let simulator;
   const builds = [];
   try {
-    await waitForHttp(`http://127.0.0.1:${simPort}/_sim/health`);
+    simulator = await startSimulator({
+      port: simPort,
+      root: values.head,
+      dir,
+      faults: responseWordsFaults(Number(values.words)),
+    });
     builds.push({
       name: 'base',
       ...(await startGateway(resolve(values.base), simPort, dir, values['base-node-option'])),
@@ -99,7 +84,6 @@ async function main() {
         for (const build of round % 2 === 0 ? builds : [...builds].reverse())
           samples[build.name].push(await measure(build, { ...options, stream }));
       }
-      const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
       const base = median(samples.base);
       const head = median(samples.head);
       process.stdout.write(
@@ -112,6 +96,7 @@ async function main() {
   } finally {
     for (const build of builds) await stop(build.child);
     await stop(simulator);
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -6,6 +6,7 @@ const { randomUUID } = require('node:crypto');
 const { mkdtempSync, rmSync, statSync } = require('node:fs');
 const os = require('node:os');
 const { join } = require('node:path');
+const { percentile } = require('./lib/numbers');
 
 // DLQ_BENCH_DIST points at another compiled tree (tsc --outDir) when dist/ is not built.
 const dist = process.env.DLQ_BENCH_DIST ?? join(__dirname, '..', 'dist');
@@ -69,10 +70,6 @@ function benchRecord(i, now) {
   };
 }
 
-function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
 async function runSetting(synchronous, records, maxSize) {
   const { SqliteDlqStore } = require(join(dist, 'dead-letter/sqlite.dlq-store'));
   const { SystemClock } = require(join(dist, 'common/clock'));
@@ -97,8 +94,8 @@ async function runSetting(synchronous, records, maxSize) {
     return {
       synchronous,
       recordsPerSecond: Math.round(records / elapsedS),
-      p50Ms: Number(percentile(latenciesMs, 50).toFixed(3)),
-      p99Ms: Number(percentile(latenciesMs, 99).toFixed(3)),
+      p50Ms: Number(percentile(latenciesMs, 0.5).toFixed(3)),
+      p99Ms: Number(percentile(latenciesMs, 0.99).toFixed(3)),
       maxMs: Number(latenciesMs[records - 1].toFixed(3)),
       currentSize: stats.currentSize,
       totalEvicted: stats.totalEvicted,
@@ -111,7 +108,10 @@ async function runSetting(synchronous, records, maxSize) {
 }
 
 /** Sustained records/s and add() latency of the SQLite store, NORMAL then FULL. */
-async function runDlqStoreBench({ records = 20000, maxSize = 1000 } = {}) {
+async function runDlqStoreBench({
+  records = Number(process.env.BENCH_DLQ_RECORDS ?? 20000),
+  maxSize = 1000,
+} = {}) {
   const recordBytes = Buffer.byteLength(JSON.stringify(benchRecord(0, Date.now())));
   const normal = await runSetting('NORMAL', records, maxSize);
   const full = await runSetting('FULL', records, maxSize);
@@ -121,6 +121,5 @@ async function runDlqStoreBench({ records = 20000, maxSize = 1000 } = {}) {
 module.exports = { runDlqStoreBench };
 
 if (require.main === module) {
-  const records = Number(process.env.BENCH_DLQ_RECORDS ?? 20000);
-  runDlqStoreBench({ records }).then((result) => console.log(JSON.stringify(result, null, 2)));
+  runDlqStoreBench().then((result) => console.log(JSON.stringify(result, null, 2)));
 }

@@ -10,13 +10,13 @@ const { writeFileSync, mkdtempSync, rmSync } = require('node:fs');
 const { tmpdir, loadavg, cpus } = require('node:os');
 const { join } = require('node:path');
 const YAML = require('yaml');
-const { startNode, waitForHttp, freePort, stop, HAS_TASKSET } = require('./lib/processes');
-const { SequentialProbe, sequence, sleep, summarize, pinProcess, cpuNs } = require('./lib/probe');
+const { pinSelf, cpuNs, waitForHttp, freePort, stop, sleep, HAS_TASKSET } = require('./lib/processes');
+const { UPSTREAM_MODEL, chatBody, startSimulator, startCortex, simulatorControl } = require('./lib/services');
+const { summarize, fixed } = require('./lib/numbers');
+const { SequentialProbe, sequence } = require('./lib/probe');
 
-const ROOT = join(__dirname, '..');
 /** Scales every request count and time window (0.25 for a quick look); the default run takes about 2 minutes (bounded at about 3.5 on a loaded machine). */
 const SCALE = Number(process.env.BENCH_FM_SCALE ?? 1);
-const MODEL = 'gpt-4o-mini';
 const RECOVERY_MS = 1000;
 const HANG_TIMEOUT_MS = 200;
 const RATE_LIMIT_HINT_MS = 1;
@@ -66,7 +66,8 @@ function gatewayConfig(simulatorUrl, closedPort) {
     api_keys: [`sk-${name.replace(/_/g, '-')}-bench-0001`],
     ...extra,
   });
-  const chain = (...providers) => providers.map(([name, model = MODEL]) => ({ provider: name, model }));
+  const chain = (...providers) =>
+    providers.map(([name, model = UPSTREAM_MODEL]) => ({ provider: name, model }));
   const models = {
     direct_b: chain(['b']),
     fo_refused: chain(['refused'], ['b']),
@@ -101,50 +102,6 @@ function gatewayConfig(simulatorUrl, closedPort) {
     health: { check_interval_ms: 3_600_000 },
     degradation: { degrade_below: { minor_issues: 0, major_issues: 0, critical: 0, emergency: 0 } },
   };
-}
-
-function simulatorControl(simulatorUrl) {
-  const call = async (method, path, body) => {
-    const response = await fetch(`${simulatorUrl}/_sim${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`simulator ${method} ${path}: ${response.status} ${text}`);
-    return text ? JSON.parse(text) : {};
-  };
-  return {
-    setFaults: (name, profile) => call('PUT', `/providers/${name}/faults`, profile),
-    clearFaults: (name) => call('DELETE', `/providers/${name}/faults`),
-    clearRequests: () => call('DELETE', '/requests'),
-    /** Chat requests only (health-check reads left out), oldest first. */
-    requests: async (provider) =>
-      (await call('GET', `/requests?probes=false${provider ? `&provider=${provider}` : ''}`)).requests,
-    /** Waits until every recorded request has ended (answered, aborted or reset), at most `maxMs`. */
-    async settled(maxMs = 3000) {
-      const deadline = Date.now() + maxMs;
-      for (;;) {
-        const records = await this.requests();
-        if (records.every((r) => r.endedAt !== undefined) || Date.now() > deadline) return records;
-        await sleep(50);
-      }
-    },
-  };
-}
-
-const bodies = new Map();
-function chatBody(model) {
-  if (!bodies.has(model)) {
-    bodies.set(
-      model,
-      JSON.stringify({
-        model,
-        messages: [{ role: 'user', content: 'Benchmark request: say something short.' }],
-      }),
-    );
-  }
-  return bodies.get(model);
 }
 
 async function chat(probe, model) {
@@ -211,7 +168,6 @@ async function measurePairs(ctx, { model, expect, pairs, maxMs, warmup = 20 }) {
   const ms = { base: [], chain: [] };
   const cpu = { base: 0, chain: 0 };
   const wallMs = { base: 0, chain: 0 };
-  const count = { base: 0, chain: 0 };
   const served = [];
   const routes = [];
   let errors = 0;
@@ -224,7 +180,6 @@ async function measurePairs(ctx, { model, expect, pairs, maxMs, warmup = 20 }) {
         const started = process.hrtime.bigint();
         for (let k = 0; k < BLOCK; k++) {
           const r = await chat(probe, which === 'base' ? 'direct_b' : model);
-          count[which]++;
           if (r.status !== 200) errors++;
           if (which === 'chain') routes.push(r.route);
           if (r.status !== 200) continue;
@@ -236,11 +191,13 @@ async function measurePairs(ctx, { model, expect, pairs, maxMs, warmup = 20 }) {
       }
     },
   });
+  // Every block ran whole: as many requests to b alone as to the chain.
+  const pairsRun = blocks * BLOCK;
   // Cortex's own background CPU (timers, metrics) over the block's wall time is taken out: it would
   // otherwise be charged to the requests, heavily so for slow ones such as the 200 ms hang.
-  const cpuUs = (which) => (cpu[which] - idleNsPerMs * wallMs[which]) / 1000 / Math.max(1, count[which]);
+  const cpuUs = (which) => (cpu[which] - idleNsPerMs * wallMs[which]) / 1000 / Math.max(1, pairsRun);
   return {
-    pairs: blocks * BLOCK,
+    pairs: pairsRun,
     expect,
     baseline: summarize(ms.base),
     failover: summarize(ms.chain),
@@ -510,48 +467,33 @@ async function hedgingRuns(probe, sim) {
 async function runFailureModes() {
   const started = Date.now();
   const loadBefore = loadavg()[0];
-  const restoreAffinity = HAS_TASKSET ? pinProcess(process.pid, 1) : () => {};
+  const restoreAffinity = pinSelf(1);
   const simPort = await freePort();
   const gatewayPort = await freePort();
   // A port nobody listens on: taken from the kernel, released, never bound again.
   const closedPort = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'cortex-failure-modes-'));
   const simulatorUrl = `http://127.0.0.1:${simPort}`;
-  const faultsPath = join(dataDir, 'faults.yaml');
-  writeFileSync(
-    faultsPath,
-    YAML.stringify({
-      seed: 1,
-      providers: [
-        { name: 'a', flavour: 'openai' },
-        { name: 'b', flavour: 'openai' },
-      ],
-    }),
-  );
   const configPath = join(dataDir, 'cortex.yaml');
-  const config = gatewayConfig(simulatorUrl, closedPort);
-  writeFileSync(configPath, YAML.stringify(config));
-
-  const simulator = startNode(
-    join(ROOT, 'dist/simulator/main.js'),
-    ['--port', String(simPort), '--faults', faultsPath, '--seed', '1'],
-    { core: 1, name: 'sim' },
-  );
-  const gateway = startNode(join(ROOT, 'dist/main.js'), [], {
-    core: 0,
-    name: 'cortex',
-    env: {
-      CORTEX_CONFIG: configPath,
-      PORT: String(gatewayPort),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'error',
-      CORTEX_DATA_DIR: dataDir,
-    },
-  });
+  writeFileSync(configPath, YAML.stringify(gatewayConfig(simulatorUrl, closedPort)));
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
   const probe = new SequentialProbe(gatewayUrl);
+  let simulator;
+  let gateway;
   try {
-    await waitForHttp(`${simulatorUrl}/_sim/health`);
+    simulator = await startSimulator({
+      port: simPort,
+      dir: dataDir,
+      faults: YAML.stringify({
+        seed: 1,
+        providers: [
+          { name: 'a', flavour: 'openai' },
+          { name: 'b', flavour: 'openai' },
+        ],
+      }),
+      args: ['--seed', '1'],
+    });
+    gateway = startCortex({ configPath, port: gatewayPort, dataDir, env: { LOG_LEVEL: 'error' } });
     await waitForHttp(`${gatewayUrl}/v1/models`);
     await waitForHttp(`${gatewayUrl}/health/ready`);
     const sim = simulatorControl(simulatorUrl);
@@ -599,8 +541,8 @@ async function runFailureModes() {
   }
 }
 
-const f1 = (v) => (Number.isFinite(v) ? v.toFixed(1) : 'n/a');
-const f2 = (v) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
+const f1 = (v) => fixed(v, 1);
+const f2 = (v) => fixed(v, 2);
 const signed = (v) => (Number.isFinite(v) ? `${v >= 0 ? '+' : ''}${v.toFixed(2)}` : 'n/a');
 const statuses = (counts) =>
   Object.entries(counts)

@@ -11,19 +11,33 @@ const { mkdtempSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const autocannon = require('autocannon');
-const { Client } = require('undici');
 const {
   startNode,
+  pinSelf,
   cpuSeconds,
   rssBytes,
+  peakRssBytes,
   waitForHttp,
   freePort,
   stop,
+  sleep,
+  CLOCK_TICKS,
   HAS_TASKSET,
 } = require('./lib/processes');
+const {
+  ROOT,
+  API_KEY,
+  UPSTREAM_MODEL,
+  gatewayConfig,
+  responseWordsFaults,
+  chatBody,
+  startSimulator,
+  startCortex,
+} = require('./lib/services');
+const { summarize, fixed } = require('./lib/numbers');
+const { SequentialProbe } = require('./lib/probe');
 const portkey = require('./lib/portkey');
 
-const ROOT = join(__dirname, '..');
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? Math.min(3, DURATION_S));
@@ -31,8 +45,6 @@ const PROBE_REQUESTS = Number(process.env.BENCH_PROBE_REQUESTS ?? 1000);
 const PROBE_WARMUP = 100;
 const PROBE_BLOCK = 50;
 const RESPONSE_WORDS = 20;
-const API_KEY = 'sk-bench-0000';
-const UPSTREAM_MODEL = 'gpt-4o-mini';
 const PROXY_CORE = 0;
 const LOAD_CORE = 1;
 const MODES = [
@@ -47,46 +59,6 @@ const TARGETS = {
   portkey: 'Portkey',
 };
 const MIB = 2 ** 20;
-
-function gatewayConfig(simulatorUrl) {
-  return [
-    'providers:',
-    '  sim:',
-    '    type: openai',
-    `    base_url: ${simulatorUrl}/openai/v1`,
-    `    api_keys: ["${API_KEY}"]`,
-    '    max_concurrency: 1024',
-    'models:',
-    '  bench:',
-    `    - { provider: sim, model: ${UPSTREAM_MODEL} }`,
-  ].join('\n');
-}
-
-function requestBody(model, stream) {
-  return JSON.stringify({
-    model,
-    messages: [{ role: 'user', content: 'Benchmark request: say something short.' }],
-    ...(stream ? { stream: true } : {}),
-  });
-}
-
-/** Pins this process (every thread) to a core; returns a function that restores the previous mask. */
-function pinSelf(core) {
-  if (!HAS_TASKSET) return () => {};
-  const pid = String(process.pid);
-  const before = /:\s*([0-9a-f]+)\s*$/i.exec(execFileSync('taskset', ['-p', pid]).toString())?.[1];
-  execFileSync('taskset', ['-a', '-p', '-c', String(core), pid], { stdio: 'ignore' });
-  return () => {
-    if (before) execFileSync('taskset', ['-a', '-p', before, pid], { stdio: 'ignore' });
-  };
-}
-
-function peakRssBytes(pid) {
-  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) * 1024 : 0;
-}
-
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
 /** Busy seconds of one core from /proc/stat: user, nice, system, irq, softirq and steal (time taken by other VMs). */
 function coreBusySeconds(core) {
@@ -114,21 +86,11 @@ function cortexRevision() {
   }
 }
 
-async function startCortex({ configPath, port, dataDir }) {
+async function startCortexUntilUp({ configPath, port, dataDir }) {
   // Exactly what `npm start` runs (node dist/main.js, the product's defaults, LOG_LEVEL included)
   // except the port, the config file and the data directory.
   for (let attempt = 1; ; attempt++) {
-    const child = startNode(join(ROOT, 'dist/main.js'), [], {
-      core: PROXY_CORE,
-      name: 'cortex',
-      env: {
-        CORTEX_CONFIG: configPath,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        CORTEX_DATA_DIR: dataDir,
-        LOG_LEVEL: undefined,
-      },
-    });
+    const child = startCortex({ configPath, port, dataDir, core: PROXY_CORE, env: { LOG_LEVEL: undefined } });
     try {
       const exited = new Promise((_, reject) =>
         child.once('exit', (code) => reject(new Error(`Cortex exited with ${code}`))),
@@ -139,7 +101,7 @@ async function startCortex({ configPath, port, dataDir }) {
       await stop(child);
       if (attempt >= 3) throw error;
       process.stderr.write(`overhead: Cortex did not start (${error.message}), retrying\n`);
-      await new Promise((resolve) => setTimeout(resolve, 2000));
+      await sleep(2000);
     }
   }
 }
@@ -149,7 +111,7 @@ async function checkTarget(target, stream) {
   const response = await fetch(target.url, {
     method: 'POST',
     headers: target.headers,
-    body: requestBody(target.model, stream),
+    body: chatBody(target.model, stream),
   });
   const text = await response.text();
   const fail = (why) => {
@@ -192,7 +154,7 @@ async function load(target, { connections, stream, duration, sampleRss = false }
     connections,
     duration,
     headers: target.headers,
-    body: requestBody(target.model, stream),
+    body: chatBody(target.model, stream),
   });
   const cpu = cpuSeconds(pid) - cpuBefore;
   // What else ran on the proxy core meanwhile (other people's work, other VMs): noise in the figures.
@@ -211,31 +173,24 @@ async function load(target, { connections, stream, duration, sampleRss = false }
   };
 }
 
-const percentile = (sorted, p) =>
-  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-
 /**
  * Sequential probe: requests one at a time on one keep-alive connection per target, timed with hrtime
  * to the last body byte; targets alternate in blocks of PROBE_BLOCK requests.
  */
 async function probe(targets, stream) {
-  const clients = new Map(targets.map((t) => [t.key, new Client(new URL(t.url).origin, { pipelining: 1 })]));
+  const probes = new Map(targets.map((t) => [t.key, new SequentialProbe(new URL(t.url).origin)]));
   const samples = new Map(targets.map((t) => [t.key, []]));
   const errors = new Map(targets.map((t) => [t.key, 0]));
   const once = async (target) => {
-    const { pathname } = new URL(target.url);
-    const started = process.hrtime.bigint();
-    const response = await clients.get(target.key).request({
-      path: pathname,
+    const { ms, status, text } = await probes.get(target.key).request({
+      path: new URL(target.url).pathname,
       method: 'POST',
       headers: target.headers,
-      body: requestBody(target.model, stream),
+      body: chatBody(target.model, stream),
     });
-    const text = await response.body.text();
-    const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
-    const ok = response.statusCode === 200 && (!stream || text.includes('[DONE]'));
+    const ok = status === 200 && (!stream || text.includes('[DONE]'));
     if (!ok) errors.set(target.key, errors.get(target.key) + 1);
-    return elapsedMs;
+    return ms;
   };
   try {
     for (const target of targets) for (let i = 0; i < PROBE_WARMUP; i++) await once(target);
@@ -246,12 +201,9 @@ async function probe(targets, stream) {
       }
     }
   } finally {
-    await Promise.all([...clients.values()].map((client) => client.close()));
+    await Promise.all([...probes.values()].map((p) => p.close()));
   }
-  const stats = targets.map((target) => {
-    const sorted = samples.get(target.key).sort((a, b) => a - b);
-    return { target: target.key, n: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
-  });
+  const stats = targets.map((target) => ({ target: target.key, ...summarize(samples.get(target.key)) }));
   const direct = stats.find((s) => s.target === 'direct');
   return stats.map((s) => ({
     mode: MODES.find((m) => m.stream === stream).mode,
@@ -313,19 +265,17 @@ async function runOverhead() {
       await freePort(),
     ];
     const configPath = join(dataDir, 'bench.yaml');
-    const faultsPath = join(dataDir, 'faults.yaml');
     const simulatorUrl = `http://127.0.0.1:${simPort}`;
     const openaiBase = `${simulatorUrl}/openai/v1`;
     writeFileSync(configPath, gatewayConfig(simulatorUrl));
-    writeFileSync(faultsPath, `faults:\n  openai:\n    response_words: ${RESPONSE_WORDS}\n`);
 
-    const simulator = startNode(
-      join(ROOT, 'dist/simulator/main.js'),
-      ['--port', String(simPort), '--faults', faultsPath],
-      { core: LOAD_CORE, name: 'sim' },
-    );
+    const simulator = await startSimulator({
+      port: simPort,
+      dir: dataDir,
+      faults: responseWordsFaults(RESPONSE_WORDS),
+      core: LOAD_CORE,
+    });
     children.push(simulator);
-    await waitForHttp(`${simulatorUrl}/_sim/health`);
     const bare = startNode(
       join(__dirname, 'bare-proxy.js'),
       ['--port', String(barePort), '--upstream', simulatorUrl],
@@ -336,7 +286,7 @@ async function runOverhead() {
     );
     children.push(bare);
     await waitForHttp(`http://127.0.0.1:${barePort}/_sim/health`);
-    const cortex = await startCortex({ configPath, port: cortexPort, dataDir });
+    const cortex = await startCortexUntilUp({ configPath, port: cortexPort, dataDir });
     children.push(cortex);
     const { child: portkeyChild, patch: portkeyPatch } = await portkey.startPortkey({
       port: portkeyPort,
@@ -476,7 +426,6 @@ async function runOverhead() {
   }
 }
 
-const fixed = (value, digits) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 const signed = (value) => `${value >= 0 ? '+' : '−'}${Math.abs(value).toFixed(2)}`;
 
 function overheadMarkdown(result) {
@@ -562,7 +511,7 @@ function overheadMarkdown(result) {
   return lines.join('\n');
 }
 
-module.exports = { runOverhead, overheadMarkdown, pinned: HAS_TASKSET, DURATION_S, ROUNDS };
+module.exports = { runOverhead, overheadMarkdown };
 
 if (require.main === module) {
   runOverhead().then(

@@ -8,9 +8,14 @@ const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { parseArgs } = require('node:util');
 const autocannon = require('autocannon');
-const { startNode, waitForHttp, freePort, stop } = require('./lib/processes');
+const { waitForHttp, freePort, stop } = require('./lib/processes');
+const { ROOT, API_KEY, gatewayConfig, chatBody, startSimulator, startCortex } = require('./lib/services');
 
-const ROOT = join(__dirname, '..');
+/** `name file:line` of a profile call frame, and its file relative to the checkout. */
+function frame(callFrame) {
+  const where = callFrame.url.replace(/^file:\/\//, '').replace(ROOT + '/', '');
+  return { where, fn: `${callFrame.functionName || '(anonymous)'} ${where}:${callFrame.lineNumber + 1}` };
+}
 
 /** Self time per call frame from a .cpuprofile (samples × their time deltas). */
 function summarise(profile, top) {
@@ -27,8 +32,7 @@ function summarise(profile, top) {
     const { callFrame } = byId.get(id);
     if (callFrame.functionName === '(idle)') continue;
     total += us;
-    const where = callFrame.url.replace(/^file:\/\//, '').replace(ROOT + '/', '');
-    const fn = `${callFrame.functionName || '(anonymous)'} ${where}:${callFrame.lineNumber + 1}`;
+    const { where, fn } = frame(callFrame);
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
     const pkg =
       /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(where)?.[1] ??
@@ -47,10 +51,8 @@ function summarise(profile, top) {
     if (byId.get(id).callFrame.functionName === '(idle)') continue;
     const seen = new Set();
     for (let at = id; at !== undefined; at = parent.get(at)) {
-      const { callFrame } = byId.get(at);
-      const where = callFrame.url.replace(/^file:\/\//, '').replace(ROOT + '/', '');
+      const { where, fn } = frame(byId.get(at).callFrame);
       if (!where.startsWith('dist/') && !where.includes('node_modules/')) continue;
-      const fn = `${callFrame.functionName || '(anonymous)'} ${where}:${callFrame.lineNumber + 1}`;
       if (seen.has(fn)) continue;
       seen.add(fn);
       inclusive.set(fn, (inclusive.get(fn) ?? 0) + us);
@@ -78,44 +80,25 @@ async function main() {
   const gatewayPort = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'cortex-profile-'));
   const configPath = join(dir, 'profile.yaml');
-  writeFileSync(
-    configPath,
-    [
-      'providers:',
-      '  sim:',
-      '    type: openai',
-      `    base_url: http://127.0.0.1:${simPort}/openai/v1`,
-      '    api_keys: ["sk-bench-0000"]',
-      '    max_concurrency: 1024',
-      'models:',
-      '  bench:',
-      '    - { provider: sim, model: gpt-4o-mini }',
-    ].join('\n'),
-  );
-  const simulator = startNode(join(ROOT, 'dist/simulator/main.js'), ['--port', String(simPort)], {
-    core: 1,
-    name: 'sim',
-  });
-  const gateway = startNode(join(ROOT, 'dist/main.js'), [], {
-    core: 0,
-    name: 'cortex',
-    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...values['node-option']],
-    env: { CORTEX_CONFIG: configPath, PORT: String(gatewayPort), HOST: '127.0.0.1', CORTEX_DATA_DIR: dir },
-  });
+  writeFileSync(configPath, gatewayConfig(`http://127.0.0.1:${simPort}`));
+  let simulator;
+  let gateway;
   try {
-    await waitForHttp(`http://127.0.0.1:${simPort}/_sim/health`);
+    simulator = await startSimulator({ port: simPort });
+    gateway = startCortex({
+      configPath,
+      port: gatewayPort,
+      dataDir: dir,
+      nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...values['node-option']],
+    });
     await waitForHttp(`http://127.0.0.1:${gatewayPort}/v1/models`);
     const result = await autocannon({
       url: `http://127.0.0.1:${gatewayPort}/v1/chat/completions`,
       method: 'POST',
       connections: Number(values.connections),
       duration: Number(values.seconds),
-      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench-0000' },
-      body: JSON.stringify({
-        model: 'bench',
-        messages: [{ role: 'user', content: 'Benchmark request: say something short.' }],
-        ...(values.stream ? { stream: true } : {}),
-      }),
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+      body: chatBody('bench', values.stream),
     });
     process.stdout.write(
       `${result.requests.total} requests, ${Math.round(result.requests.average)} req/s, ` +

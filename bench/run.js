@@ -6,7 +6,7 @@ const { execFileSync } = require('node:child_process');
 const { readFileSync, writeFileSync } = require('node:fs');
 const os = require('node:os');
 const { join } = require('node:path');
-const { runOverhead, overheadMarkdown, DURATION_S, ROUNDS } = require('./overhead');
+const { runOverhead, overheadMarkdown } = require('./overhead');
 const { runFailureModes, failureModesMarkdown } = require('./failure-modes');
 const { runStreams, streamsMarkdown } = require('./streams-10k');
 const { runResilienceDecisions } = require('./resilience-decisions');
@@ -30,7 +30,7 @@ function gitRevision() {
   }
 }
 
-function machineSection(started, finished) {
+function machineSection(started, finished, overhead, streams) {
   const cpus = os.cpus();
   return [
     '## Machine and method',
@@ -40,8 +40,8 @@ function machineSection(started, finished) {
     `- Node ${process.version} (the project's \`node\` devDependency), Cortex at ${gitRevision()}`,
     `- Run ${started.toISOString()} to ${finished.toISOString()} ` +
       `(${((finished - started) / 60000).toFixed(1)} min): \`npm ci && npm run bench\` ` +
-      `(BENCH_DURATION_S=${DURATION_S}, BENCH_ROUNDS=${ROUNDS}, BENCH_STREAMS=${process.env.BENCH_STREAMS ?? 10000}, ` +
-      `BENCH_STREAM_SECONDS=${process.env.BENCH_STREAM_SECONDS ?? 60}).`,
+      `(BENCH_DURATION_S=${overhead.config.durationS}, BENCH_ROUNDS=${overhead.config.rounds}, ` +
+      `BENCH_STREAMS=${streams.settings.streams}, BENCH_STREAM_SECONDS=${streams.settings.seconds}).`,
     '- Each section runs standalone too: `node bench/overhead.js`, `node bench/failure-modes.js`, ' +
       '`node bench/streams-10k.js`, `node bench/resilience-decisions.js`, `node bench/dlq-store.js` ' +
       '(after `npm run build`, through `npx` so Node 24 runs them).',
@@ -92,12 +92,12 @@ async function main() {
   const overhead = await runOverhead();
   step('failure modes');
   const failureModes = await runFailureModes();
-  step(`${process.env.BENCH_STREAMS ?? 10000} concurrent streams`);
+  step('concurrent streams');
   const streams = await runStreams();
   step('resilience decisions per request');
   const decisions = await runResilienceDecisions();
   step('dead letter store writes');
-  const dlq = await runDlqStoreBench({ records: Number(process.env.BENCH_DLQ_RECORDS ?? 20000) });
+  const dlq = await runDlqStoreBench();
   const finished = new Date();
 
   const report = [
@@ -106,7 +106,7 @@ async function main() {
     'Written by `npm run bench` from one run; every table below comes from that run except the hot-path',
     'section, whose before/after figures come from `bench/compare-builds.js` (its command is given there).',
     '',
-    machineSection(started, finished),
+    machineSection(started, finished, overhead, streams),
     overheadMarkdown(overhead),
     failureModesMarkdown(failureModes),
     '',

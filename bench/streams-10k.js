@@ -6,24 +6,37 @@
 // limit raised to the hard limit. Measures Cortex RSS per open stream, Cortex event-loop delay, the
 // chunk latency Cortex adds (against control streams sent straight to the simulator at the same
 // time), errors, and Cortex CPU. BENCH_CORTEX_DIR runs another checkout's dist/main.js.
-const { spawn } = require('node:child_process');
 const {
   mkdtempSync,
   writeFileSync,
   readFileSync,
   readdirSync,
   existsSync,
-  openSync,
-  closeSync,
   statSync,
   rmSync,
 } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
-const { cpuSeconds, rssBytes, waitForHttp, freePort, stop, HAS_TASKSET } = require('./lib/processes');
+const {
+  startNode,
+  cpuSeconds,
+  rssBytes,
+  waitForHttp,
+  freePort,
+  stop,
+  sleep,
+  HAS_TASKSET,
+} = require('./lib/processes');
+const {
+  ROOT,
+  API_KEY,
+  UPSTREAM_MODEL,
+  startSimulator,
+  startCortex,
+  simulatorControl,
+} = require('./lib/services');
+const { median } = require('./lib/numbers');
 
-const ROOT = join(__dirname, '..');
-const API_KEY = 'sk-bench-0000';
 const SETTLE_MS = 2000;
 
 function settings() {
@@ -65,29 +78,12 @@ function gatewayConfig(simulatorUrl, s) {
     '    idle_timeout_ms: 60000',
     'models:',
     '  bench:',
-    '    - { provider: sim, model: gpt-4o-mini }',
+    `    - { provider: sim, model: ${UPSTREAM_MODEL} }`,
     'resilience:',
     '  request_timeout_ms: 600000',
     'degradation:',
     `  max_concurrent_requests: ${s.streams * 2}`,
   ].join('\n');
-}
-
-const shellQuote = (word) => `'${String(word).replace(/'/g, `'\\''`)}'`;
-
-/** `node script` with the fd soft limit raised to the hard limit, pinned to a core when taskset exists. */
-function startPinned(script, args, { core, env = {}, name, nodeArgs = [], ipc = false, stdoutFile }) {
-  const pin = HAS_TASKSET && core !== undefined ? `taskset -c ${core} ` : '';
-  const command = [process.execPath, ...nodeArgs, script, ...args].map(shellQuote).join(' ');
-  const stdout = stdoutFile ? openSync(stdoutFile, 'w') : 'pipe';
-  const child = spawn('bash', ['-c', `ulimit -n "$(ulimit -Hn)" && exec ${pin}${command}`], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', stdout, 'pipe', ...(ipc ? ['ipc'] : [])],
-  });
-  if (stdoutFile) closeSync(stdout);
-  else child.stdout.on('data', () => {});
-  child.stderr.on('data', (data) => process.stderr.write(`[${name}] ${data}`));
-  return child;
 }
 
 function openFiles(pid) {
@@ -113,8 +109,6 @@ function fdLimit(pid) {
   return match ? { soft: Number(match[1]), hard: Number(match[2]) } : undefined;
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * Asks the preloaded probe for its event-loop delay since the last ask (and starts a new period);
  * with `collect`, a full GC first, so its memory figures are the live heap.
@@ -131,13 +125,6 @@ async function eventLoopSnapshot(pid, file, collect = false) {
     if (snapshot.seq > before) return snapshot;
   }
   throw new Error('the event-loop probe did not answer SIGUSR2');
-}
-
-async function json(url, init) {
-  const response = await fetch(url, init);
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${url}: ${response.status} ${text}`);
-  return text === '' ? undefined : JSON.parse(text);
 }
 
 /** A few short streams (max_tokens 2) so the measured baseline is a warm process, not a cold one. */
@@ -159,11 +146,6 @@ async function warmUp(gatewayUrl) {
   for (let round = 0; round < 3; round++) await Promise.all(Array.from({ length: 50 }, (_, i) => one(i)));
 }
 
-function median(values) {
-  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
-  return sorted.length === 0 ? NaN : sorted[Math.floor(sorted.length / 2)];
-}
-
 async function runStreams() {
   const s = settings();
   const simPort = await freePort();
@@ -176,44 +158,35 @@ async function runStreams() {
   writeFileSync(configPath, gatewayConfig(simulatorUrl, s));
   const log = (message) => process.stderr.write(`[streams] ${message}\n`);
 
-  const simulator = startPinned(join(ROOT, 'dist/simulator/main.js'), ['--port', String(simPort)], {
-    core: 1,
-    name: 'sim',
-  });
-  const gateway = startPinned(join(s.cortexDir, 'dist/main.js'), [], {
-    core: 0,
-    name: 'cortex',
-    nodeArgs: [
-      '--require',
-      join(__dirname, 'lib/event-loop-probe.js'),
-      // Only for the live-heap reading after the hold: nothing calls gc() before.
-      '--expose-gc',
-      // Diagnostics (BENCH_HEAP_SNAPSHOT=1): a heap snapshot of Cortex at the end of the hold.
-      ...(s.heapSnapshot ? ['--heapsnapshot-signal=SIGHUP', `--diagnostic-dir=${dataDir}`] : []),
-      // Diagnostics (BENCH_CPU_PROF=1): a V8 CPU profile of Cortex over the whole run.
-      ...(s.cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${dataDir}`] : []),
-    ],
-    stdoutFile: join(dataDir, 'cortex.log'),
-    env: {
-      CORTEX_CONFIG: configPath,
-      PORT: String(gatewayPort),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      CORTEX_DATA_DIR: dataDir,
-      BENCH_ELD_FILE: eldFile,
-    },
-  });
+  let simulator;
+  let gateway;
   let client;
   let sampler;
   try {
-    await waitForHttp(`${simulatorUrl}/_sim/health`);
+    simulator = await startSimulator({ port: simPort, raiseFdLimit: true });
+    gateway = startCortex({
+      root: s.cortexDir,
+      configPath,
+      port: gatewayPort,
+      dataDir,
+      raiseFdLimit: true,
+      nodeArgs: [
+        '--require',
+        join(__dirname, 'lib/event-loop-probe.js'),
+        // Only for the live-heap reading after the hold: nothing calls gc() before.
+        '--expose-gc',
+        // Diagnostics (BENCH_HEAP_SNAPSHOT=1): a heap snapshot of Cortex at the end of the hold.
+        ...(s.heapSnapshot ? ['--heapsnapshot-signal=SIGHUP', `--diagnostic-dir=${dataDir}`] : []),
+        // Diagnostics (BENCH_CPU_PROF=1): a V8 CPU profile of Cortex over the whole run.
+        ...(s.cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${dataDir}`] : []),
+      ],
+      stdoutFile: join(dataDir, 'cortex.log'),
+      env: { LOG_LEVEL: 'warn', BENCH_ELD_FILE: eldFile },
+    });
+    const sim = simulatorControl(simulatorUrl);
     // Ready = the first health check ran; before it, the degradation level sheds traffic.
     await waitForHttp(`${gatewayUrl}/health/ready`, 60_000);
-    await json(`${simulatorUrl}/_sim/providers/openai/faults`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ response_words: s.words, chunk_delay_ms: 1000, stamp_chunks: true }),
-    });
+    await sim.setFaults('openai', { response_words: s.words, chunk_delay_ms: 1000, stamp_chunks: true });
     log(`warming up (words per stream: ${s.words})`);
     await warmUp(gatewayUrl);
     await sleep(3000);
@@ -235,10 +208,11 @@ async function runStreams() {
     // Ramp: the load generator opens every stream, evenly spread over BENCH_RAMP_S.
     const total = s.streams + s.controlStreams;
     log(`opening ${s.streams} streams through Cortex + ${s.controlStreams} direct over ${s.rampSeconds} s`);
-    client = startPinned(join(__dirname, 'lib/stream-client.js'), [], {
+    client = startNode(join(__dirname, 'lib/stream-client.js'), [], {
       core: 1,
       name: 'load',
       ipc: true,
+      raiseFdLimit: true,
       env: {
         BENCH_STREAM_CLIENT: JSON.stringify({
           cortexUrl: `${gatewayUrl}/v1`,
@@ -249,7 +223,7 @@ async function runStreams() {
           rampMs: s.rampSeconds * 1000,
           words: s.words,
           cortexModel: 'bench',
-          directModel: 'gpt-4o-mini',
+          directModel: UPSTREAM_MODEL,
         }),
       },
     });
@@ -266,7 +240,16 @@ async function runStreams() {
       );
     });
     result.catch(() => {});
-    const rampStart = { at: Date.now(), cpu: cpuSeconds(gateway.pid) };
+    // CPU times and counts at the bounds of the ramp and of the hold.
+    const reading = () => ({
+      at: Date.now(),
+      cpu: cpuSeconds(gateway.pid),
+      simCpu: cpuSeconds(simulator.pid),
+      clientCpu: cpuSeconds(client.pid),
+      runQueueWait: runQueueWaitSeconds(gateway.pid),
+      finished: latest.finished,
+    });
+    const rampStart = reading();
     const timeline = [];
     sampler = setInterval(() => {
       timeline.push({
@@ -286,7 +269,7 @@ async function runStreams() {
 
     const rampDeadline = Date.now() + s.rampSeconds * 1000 + 120_000;
     while (latest.headers + latest.errors < total && Date.now() < rampDeadline) await sleep(200);
-    const rampEnd = { at: Date.now(), cpu: cpuSeconds(gateway.pid) };
+    const rampEnd = reading();
     const rampEventLoop = await eventLoopSnapshot(gateway.pid, eldFile);
     log(
       `all open after ${((rampEnd.at - rampStart.at) / 1000).toFixed(1)} s (errors so far: ${latest.errors})`,
@@ -296,14 +279,7 @@ async function runStreams() {
     // Hold: every stream open, one chunk per second each.
     client.send({ type: 'phase', phase: 'hold' });
     await eventLoopSnapshot(gateway.pid, eldFile);
-    const holdStart = {
-      at: Date.now(),
-      cpu: cpuSeconds(gateway.pid),
-      simCpu: cpuSeconds(simulator.pid),
-      clientCpu: cpuSeconds(client.pid),
-      runQueueWait: runQueueWaitSeconds(gateway.pid),
-      finished: latest.finished,
-    };
+    const holdStart = reading();
     const holdRss = [];
     const holdFiles = [];
     while (Date.now() - holdStart.at < s.seconds * 1000) {
@@ -312,14 +288,7 @@ async function runStreams() {
       holdFiles.push(openFiles(gateway.pid));
     }
     const holdEventLoop = await eventLoopSnapshot(gateway.pid, eldFile);
-    const holdEnd = {
-      at: Date.now(),
-      cpu: cpuSeconds(gateway.pid),
-      simCpu: cpuSeconds(simulator.pid),
-      clientCpu: cpuSeconds(client.pid),
-      runQueueWait: runQueueWaitSeconds(gateway.pid),
-      finished: latest.finished,
-    };
+    const holdEnd = reading();
     client.send({ type: 'phase', phase: 'tail' });
     // The live heap with every stream still open: a full GC, after the measured hold.
     const live = await eventLoopSnapshot(gateway.pid, eldFile, true);
@@ -344,7 +313,7 @@ async function runStreams() {
     clearInterval(sampler);
 
     // The simulator's view of the upstream side: protocol and connections of the Cortex streams.
-    const records = (await json(`${simulatorUrl}/_sim/requests?provider=openai`)).requests.filter(
+    const records = (await sim.call('GET', '/requests?provider=openai')).requests.filter(
       (r) => r.headers['x-cortex-attempt'] !== undefined || r.httpVersion === '2.0',
     );
     const upstream = {

@@ -1,8 +1,10 @@
 'use strict';
-// Helpers shared by the benchmarks: start pinned child processes, wait for them, read their CPU time.
+// Helpers shared by the benchmarks: start pinned child processes, pin the bench process itself, wait
+// for them, read their CPU time and memory from /proc.
 const { spawn, execFileSync } = require('node:child_process');
-const { readFileSync } = require('node:fs');
+const { closeSync, openSync, readdirSync, readFileSync } = require('node:fs');
 const net = require('node:net');
+const { setTimeout: sleep } = require('node:timers/promises');
 
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 const HAS_TASKSET = (() => {
@@ -14,17 +16,51 @@ const HAS_TASKSET = (() => {
   }
 })();
 
-/** Starts `node script args` pinned to a core when taskset exists; stdout/stderr go to the bench log. */
-function startNode(script, args, { core, env = {}, name, nodeArgs = [] }) {
-  const command = HAS_TASKSET && core !== undefined ? 'taskset' : process.execPath;
-  const argv =
-    HAS_TASKSET && core !== undefined
-      ? ['-c', String(core), process.execPath, ...nodeArgs, script, ...args]
-      : [...nodeArgs, script, ...args];
-  const child = spawn(command, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.on('data', () => {});
+const shellQuote = (word) => `'${String(word).replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Starts `node script args` pinned to a core when taskset exists; stderr goes to the bench log, stdout
+ * is discarded or written to `stdoutFile`. With `raiseFdLimit`, the fd soft limit is raised to the hard
+ * limit first (through bash, which execs into taskset and node: the pid stays the node process's).
+ */
+function startNode(
+  script,
+  args,
+  { core, env = {}, name, nodeArgs = [], ipc = false, stdoutFile, raiseFdLimit },
+) {
+  const pin = HAS_TASKSET && core !== undefined ? ['taskset', '-c', String(core)] : [];
+  const argv = [...pin, process.execPath, ...nodeArgs, script, ...args];
+  const [command, ...rest] = raiseFdLimit
+    ? ['bash', '-c', `ulimit -n "$(ulimit -Hn)" && exec ${argv.map(shellQuote).join(' ')}`]
+    : argv;
+  const stdout = stdoutFile ? openSync(stdoutFile, 'w') : 'pipe';
+  const child = spawn(command, rest, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', stdout, 'pipe', ...(ipc ? ['ipc'] : [])],
+  });
+  if (stdoutFile) closeSync(stdout);
+  else child.stdout.on('data', () => {});
   child.stderr.on('data', (data) => process.stderr.write(`[${name}] ${data}`));
   return child;
+}
+
+/**
+ * Pins every thread of this process to `core` when taskset exists; returns a function that restores
+ * the previous affinity.
+ */
+function pinSelf(core) {
+  if (!HAS_TASKSET) return () => {};
+  const pid = String(process.pid);
+  const mask = /:\s*([0-9a-f]+)\s*$/i.exec(execFileSync('taskset', ['-p', pid]).toString())?.[1];
+  execFileSync('taskset', ['-a', '-p', '-c', String(core), pid], { stdio: 'ignore' });
+  return () => {
+    if (!mask) return;
+    try {
+      execFileSync('taskset', ['-a', '-p', mask, pid], { stdio: 'ignore' });
+    } catch {
+      // the previous affinity could not be restored; the process keeps the pinned one
+    }
+  };
 }
 
 /** The node process itself (taskset execs into it, so the pid is the same). */
@@ -35,11 +71,38 @@ function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
-function rssBytes(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const match = /VmRSS:\s+(\d+) kB/.exec(status);
+/**
+ * CPU time of every live thread of `pid`, in nanoseconds (first field of /proc/PID/task/TID/schedstat):
+ * far finer than the clock ticks of /proc/PID/stat, so short blocks of requests can be told apart.
+ */
+function cpuNs(pid) {
+  let total = 0;
+  let tasks = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return NaN;
+  }
+  for (const tid of tasks) {
+    try {
+      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return total;
+}
+
+/** A kB field of /proc/PID/status (VmRSS, VmHWM) in bytes; 0 when absent. */
+function statusBytes(pid, field) {
+  const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) * 1024 : 0;
 }
+
+/** Resident set size now. */
+const rssBytes = (pid) => statusBytes(pid, 'VmRSS');
+/** Peak resident set size of the process's life (high-water mark). */
+const peakRssBytes = (pid) => statusBytes(pid, 'VmHWM');
 
 async function waitForHttp(url, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
@@ -51,7 +114,7 @@ async function waitForHttp(url, timeoutMs = 30_000) {
     } catch {
       // not up yet
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
   throw new Error(`${url} did not come up within ${timeoutMs} ms`);
 }
@@ -77,4 +140,17 @@ async function stop(child) {
   clearTimeout(timer);
 }
 
-module.exports = { startNode, cpuSeconds, rssBytes, waitForHttp, freePort, stop, HAS_TASKSET };
+module.exports = {
+  startNode,
+  pinSelf,
+  cpuSeconds,
+  cpuNs,
+  rssBytes,
+  peakRssBytes,
+  waitForHttp,
+  freePort,
+  stop,
+  sleep,
+  CLOCK_TICKS,
+  HAS_TASKSET,
+};
