@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { HedgeLostError } from '../common/request-aborted';
 import { hedgedRace, type RaceBranch } from './hedged-race';
 
@@ -105,7 +107,7 @@ describe(hedgedRace.name, () => {
       new AbortController().signal,
       () => true,
     );
-    await jest.advanceTimersByTimeAsync(200);
+    await jest.advanceTimersByTimeAsync(250);
     await expect(race).resolves.toEqual({ value: 'b', hedged: true });
   });
 
@@ -143,5 +145,45 @@ describe(hedgedRace.name, () => {
     await jest.advanceTimersByTimeAsync(151);
     await settled;
     expect(log).toEqual(['b start', 'b aborted']);
+  });
+
+  describe('after an event-loop stall (real timers and sockets)', () => {
+    let server: ReturnType<typeof createServer>;
+    let client: Socket;
+    let served: Socket;
+
+    beforeEach(async () => {
+      jest.useRealTimers();
+      server = createServer();
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      client = connect((server.address() as AddressInfo).port, '127.0.0.1');
+      [served] = (await once(server, 'connection')) as [Socket];
+      await once(client, 'connect');
+    });
+
+    afterEach(async () => {
+      client.destroy();
+      served.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    });
+
+    it('does not hedge a primary whose answer arrived during the stall', async () => {
+      let twinStarted = false;
+      const primary: RaceBranch<string> = () =>
+        new Promise((resolve) => client.once('data', (chunk: Buffer) => resolve(chunk.toString())));
+      const twin: RaceBranch<string> = () => {
+        twinStarted = true;
+        return new Promise(() => {});
+      };
+      const race = hedgedRace(primary, twin, 20, new AbortController().signal, () => true);
+      // The answer reaches the socket at once, but the loop is blocked past the hedge delay: when
+      // it resumes, the hedge timer is due before the socket is read.
+      served.write('a');
+      const stalledUntil = Date.now() + 60;
+      while (Date.now() < stalledUntil);
+      await expect(race).resolves.toEqual({ value: 'a', hedged: false });
+      expect(twinStarted).toBe(false);
+    });
   });
 });

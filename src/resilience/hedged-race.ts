@@ -71,10 +71,15 @@ export function hedgedRace<T>(
       );
     };
 
+    // The hedge is decided after the I/O already received: when the event loop was stalled (GC, a
+    // CPU quota), the timer fires before the poll phase, while the primary's answer may be sitting
+    // unread in its socket; deciding at once would spend budget (and tokens) on a twin for nothing.
     const timer = setTimeout(() => {
-      if (finished || !mayHedge()) return;
-      hedged = true;
-      start(hedge);
+      setImmediate(() => {
+        if (finished || !mayHedge()) return;
+        hedged = true;
+        start(hedge);
+      });
     }, afterMs);
     start(primary);
   });
