@@ -13,7 +13,7 @@ import { ClientAuthGuard } from './client-auth.guard';
 import { ClientRateLimitGuard } from './client-rate-limit.guard';
 import { writeCoalescer } from './coalesce-writes';
 import { setRoutingHeaders } from './routing-headers';
-import { sseEvents } from './sse-events';
+import { SseBody } from './sse-events';
 
 /** POST /v1/chat/completions, JSON and SSE (CONTRACT §2). */
 @Controller('v1')
@@ -48,17 +48,14 @@ export class ChatCompletionsController {
       .header('cache-control', 'no-cache')
       .header('x-accel-buffering', 'no');
     const finished = scope.finished(routed.attempts);
-    // Fastify pipes the Readable into the socket: backpressure pauses the generator, and a closed
-    // socket destroys it, which returns the upstream iterator and so aborts the upstream request.
-    return Readable.from(
-      sseEvents(routed, {
-        opened: () => this.traffic.openStreams++,
-        closed: () => this.traffic.openStreams--,
-        succeeded: () => this.outcomes.succeeded(finished),
-        failed: (error) => this.outcomes.failed(finished, error),
-        beforeEvent: writeCoalescer(reply.raw),
-      }),
-      { highWaterMark: 16 },
-    );
+    // Fastify pipes the body into the socket: backpressure pauses the upstream read, and a closed
+    // socket destroys the body, which returns the upstream iterator and so aborts the upstream request.
+    return new SseBody(routed, {
+      opened: () => this.traffic.openStreams++,
+      closed: () => this.traffic.openStreams--,
+      succeeded: () => this.outcomes.succeeded(finished),
+      failed: (error) => this.outcomes.failed(finished, error),
+      beforeEvent: writeCoalescer(reply.raw),
+    });
   }
 }

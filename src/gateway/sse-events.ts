@@ -1,11 +1,19 @@
+import { Readable } from 'node:stream';
 import { FailureClass } from '../common/failure-class';
 import { GatewayError } from '../common/gateway-error';
 import { ClientDisconnectedError } from '../common/request-aborted';
 import { UpstreamError } from '../common/upstream-error';
+import type { ChatCompletionChunk } from '../providers/chat.types';
 import type { RoutedStream } from '../resilience/request-router.service';
 
 const DONE = 'data: [DONE]\n\n';
 const noop = (): void => {};
+const silentOutcome: StreamOutcome = {
+  opened: noop,
+  closed: noop,
+  succeeded: noop,
+  failed: () => Promise.resolve(),
+};
 
 export interface StreamOutcome {
   opened(): void;
@@ -21,35 +29,87 @@ export interface StreamOutcome {
  * The SSE body of a committed stream, pulled chunk by chunk by the HTTP response (so a slow client
  * slows the upstream read). A failure after the first byte cannot change the status any more: it
  * ends the stream with one in-band error event and [DONE], never with a silent clean end.
+ *
+ * A Readable pulling the tail iterator directly rather than `Readable.from` over an async generator:
+ * that was two more promise hops per chunk, a tenth of the gateway's CPU per relayed chunk.
  */
-export async function* sseEvents(routed: RoutedStream, outcome?: StreamOutcome): AsyncGenerator<string> {
-  outcome?.opened();
-  const beforeEvent = outcome?.beforeEvent ?? noop;
-  try {
-    for (const chunk of routed.head) {
-      beforeEvent();
-      yield `data: ${JSON.stringify(chunk)}\n\n`;
+export class SseBody extends Readable {
+  private headIndex = 0;
+  private pulling = false;
+  private readonly beforeEvent: () => void;
+
+  constructor(
+    private readonly routed: RoutedStream,
+    private readonly outcome: StreamOutcome = silentOutcome,
+  ) {
+    // Strings in object mode reach the socket as they are, without a copy into a Buffer.
+    super({ objectMode: true, highWaterMark: 16 });
+    this.beforeEvent = outcome.beforeEvent ?? noop;
+    outcome.opened();
+  }
+
+  override _read(): void {
+    if (!this.pulling) this.pull();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.outcome.closed();
+    // Returning the tail aborts the upstream request when the client left before the end.
+    const release = (): void => {
+      this.routed.release();
+      callback(error);
+    };
+    const returned = this.routed.tail.return?.(undefined);
+    if (returned) returned.then(release, release);
+    else release();
+  }
+
+  private pull(): void {
+    const { head, tail } = this.routed;
+    while (this.headIndex < head.length) {
+      if (!this.pushEvent(`data: ${JSON.stringify(head[this.headIndex++])}\n\n`)) return;
     }
-    for (;;) {
-      const next = await routed.tail.next();
-      if (next.done) break;
-      beforeEvent();
-      yield `data: ${JSON.stringify(next.value)}\n\n`;
+    this.pulling = true;
+    tail.next().then(this.onChunk, this.onFailure);
+  }
+
+  private readonly onChunk = (next: IteratorResult<ChatCompletionChunk>): void => {
+    this.pulling = false;
+    if (this.destroyed) return;
+    if (next.done) {
+      this.outcome.succeeded();
+      this.pushEvent(DONE);
+      this.push(null);
+    } else if (this.pushEvent(`data: ${JSON.stringify(next.value)}\n\n`)) {
+      this.pull();
     }
-    outcome?.succeeded();
-    beforeEvent();
-    yield DONE;
-  } catch (error) {
-    if (error instanceof ClientDisconnectedError) return;
+  };
+
+  private readonly onFailure = (error: unknown): void => {
+    this.pulling = false;
+    if (this.destroyed) return;
+    if (error instanceof ClientDisconnectedError) {
+      this.push(null);
+      return;
+    }
     const failure = streamFailure(error);
-    await outcome?.failed(failure);
-    beforeEvent();
-    yield `data: ${JSON.stringify(failure.toBody())}\n\n`;
-    yield DONE;
-  } finally {
-    outcome?.closed();
-    await routed.tail.return?.(undefined);
-    routed.release();
+    // Awaited before the event is written, so the event can carry the DLQ id.
+    this.outcome.failed(failure).then(
+      () => this.endWithError(failure),
+      () => this.endWithError(failure),
+    );
+  };
+
+  private endWithError(failure: GatewayError): void {
+    if (this.destroyed) return;
+    this.pushEvent(`data: ${JSON.stringify(failure.toBody())}\n\n`);
+    this.push(DONE);
+    this.push(null);
+  }
+
+  private pushEvent(event: string): boolean {
+    this.beforeEvent();
+    return this.push(event);
   }
 }
 
