@@ -250,8 +250,6 @@ export class RequestRouter {
     if (earliest === Infinity) return this.config.degradation.retry_after_seconds;
     return Math.max(1, Math.ceil((earliest - now) / 1000));
   }
-
-  /** The committed stream: its end (clean, broken, or the client leaving) settles the breaker permit. */
 }
 
 /**
