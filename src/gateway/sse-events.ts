@@ -8,12 +8,6 @@ import type { RoutedStream } from '../resilience/request-router.service';
 
 const DONE = 'data: [DONE]\n\n';
 const noop = (): void => {};
-const silentOutcome: StreamOutcome = {
-  opened: noop,
-  closed: noop,
-  succeeded: noop,
-  failed: () => Promise.resolve(),
-};
 
 export interface StreamOutcome {
   opened(): void;
@@ -21,7 +15,7 @@ export interface StreamOutcome {
   succeeded(): void;
   /** Awaited before the error event is written, so the event can carry the DLQ id. */
   failed(error: GatewayError): Promise<void>;
-  /** Called before each event is yielded (to batch the events of one upstream read into one write). */
+  /** Called before each event is pushed (to batch the events of one upstream read into one write). */
   beforeEvent?: () => void;
 }
 
@@ -40,7 +34,7 @@ export class SseBody extends Readable {
 
   constructor(
     private readonly routed: RoutedStream,
-    private readonly outcome: StreamOutcome = silentOutcome,
+    private readonly outcome: StreamOutcome,
   ) {
     // Strings in object mode reach the socket as they are, without a copy into a Buffer.
     super({ objectMode: true, highWaterMark: 16 });
