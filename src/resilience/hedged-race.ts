@@ -13,8 +13,8 @@ export interface RaceOutcome<T> {
  * "The Tail at Scale" hedging: runs the primary branch and, if it has not answered after `afterMs`,
  * a second branch on the next deployment (when `mayHedge()` allows: the extra-load budget). The first
  * branch to produce a value wins and the other is aborted with HedgeLostError (a losing primary's
- * carries `afterMs`: it was slower than that). A branch that throws
- * anything else (bad request, deadline, client gone) ends the race with that error.
+ * carries `afterMs`: it was slower than that). A branch that throws anything else (bad request,
+ * deadline, client gone) ends the race with that error.
  */
 export function hedgedRace<T>(
   primary: RaceBranch<T>,

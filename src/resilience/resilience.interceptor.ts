@@ -82,17 +82,16 @@ export class ResilienceInterceptor implements NestInterceptor {
           subscriber.next(value);
         },
         error: (error: unknown) => {
-          if (!(error instanceof ChainFailedError)) {
-            end();
-            subscriber.error(error);
-            return;
-          }
-          // Failures are announced, and recorded, before the exception filter writes the response.
           const deliver = (): void => {
             end();
             subscriber.error(error);
           };
-          this.outcomes.failed(scope.finished(error.attempts), error).then(deliver, deliver);
+          // Failures are announced, and recorded, before the exception filter writes the response.
+          if (error instanceof ChainFailedError) {
+            this.outcomes.failed(scope.finished(error.attempts), error).then(deliver, deliver);
+          } else {
+            deliver();
+          }
         },
         complete: () => {
           end();
