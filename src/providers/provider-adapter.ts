@@ -294,7 +294,7 @@ class SseFramer {
     onEvent: (message) => this.pending.push({ event: message.event, data: message.data }),
   });
 
-  feed(part: Buffer): StreamEvent[] {
+  feed(part: Buffer): readonly StreamEvent[] {
     this.parser.feed(this.decoder.decode(part, { stream: true }));
     if (this.pending.length === 0) return NO_EVENTS;
     const ready = this.pending;
@@ -303,7 +303,7 @@ class SseFramer {
   }
 
   /** A final event without its blank line is a truncated frame: it is not delivered. */
-  end(): StreamEvent[] {
+  end(): readonly StreamEvent[] {
     return NO_EVENTS;
   }
 }
@@ -313,7 +313,7 @@ class NdjsonFramer {
   private readonly decoder = new TextDecoder();
   private buffered = '';
 
-  feed(part: Buffer): StreamEvent[] {
+  feed(part: Buffer): readonly StreamEvent[] {
     this.buffered += this.decoder.decode(part, { stream: true });
     const lines = this.buffered.split('\n');
     this.buffered = lines.pop() ?? '';
@@ -321,11 +321,12 @@ class NdjsonFramer {
   }
 
   /** The last line may come without its newline. */
-  end(): StreamEvent[] {
+  end(): readonly StreamEvent[] {
     const rest = this.buffered.trim() === '' ? NO_EVENTS : [{ data: this.buffered }];
     this.buffered = '';
     return rest;
   }
 }
 
-const NO_EVENTS: StreamEvent[] = [];
+// Shared and frozen: most reads complete no event, and returning this allocates nothing.
+const NO_EVENTS: readonly StreamEvent[] = Object.freeze([]);
