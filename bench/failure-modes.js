@@ -117,6 +117,20 @@ async function chat(probe, model) {
   };
 }
 
+/** Chat requests one after another, until `maxRequests` or `maxMs`: their results in order. */
+async function chatsInSequence(probe, model, { maxRequests, maxMs, pauseMs }) {
+  const results = [];
+  await sequence({
+    maxRequests,
+    maxMs,
+    pauseMs,
+    step: async () => {
+      results.push(await chat(probe, model));
+    },
+  });
+  return results;
+}
+
 function countBy(values) {
   const counts = {};
   for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
@@ -297,14 +311,10 @@ async function outageAttempts(probe, sim) {
   await sim.setFaults('a', { rules: [{ status: 500 }] });
   await sim.clearFaults('b');
   await sim.clearRequests();
-  const results = [];
-  await sequence({
+  const results = await chatsInSequence(probe, 'outage', {
     maxRequests: 20_000,
     maxMs: windowMs,
     pauseMs: 1,
-    step: async () => {
-      results.push(await chat(probe, 'outage'));
-    },
   });
   const records = await sim.settled();
   const toA = records.filter((r) => r.provider === 'a');
@@ -339,15 +349,7 @@ async function bothDownAttempts(probe, sim) {
   await sim.setFaults('a', { rules: [{ status: 500 }] });
   await sim.setFaults('b', { rules: [{ status: 500 }] });
   await sim.clearRequests();
-  const down = [];
-  await sequence({
-    maxRequests: 10_000,
-    maxMs: downMs,
-    pauseMs: 1,
-    step: async () => {
-      down.push(await chat(probe, 'both'));
-    },
-  });
+  const down = await chatsInSequence(probe, 'both', { maxRequests: 10_000, maxMs: downMs, pauseMs: 1 });
   await sim.clearFaults('a');
   await sim.clearFaults('b');
   const healedAt = Date.now();
@@ -413,14 +415,7 @@ async function hedgingRuns(probe, sim) {
       for (let i = 0; i < 40; i++) await chat(probe, model);
       await sim.settled();
       await sim.clearRequests();
-      const results = [];
-      await sequence({
-        maxRequests: n,
-        maxMs: 16_000,
-        step: async () => {
-          results.push(await chat(probe, model));
-        },
-      });
+      const results = await chatsInSequence(probe, model, { maxRequests: n, maxMs: 16_000 });
       const records = await sim.settled();
       const ok = results.filter((r) => r.status === 200);
       const tokensPerAnswer = ok.reduce((s, r) => s + (r.completionTokens ?? 0), 0) / Math.max(1, ok.length);

@@ -86,4 +86,4 @@ function portkeyHeaders(openaiBaseUrl) {
   return { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': openaiBaseUrl };
 }
 
-module.exports = { patchHonoNodeServer, startPortkey, portkeyHeaders, versions };
+module.exports = { startPortkey, portkeyHeaders, versions };
