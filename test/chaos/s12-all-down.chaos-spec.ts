@@ -13,6 +13,10 @@ import { callChat, percentile, runLoad, startChaosStage, type ChaosStage } from 
 const PROVIDERS = ['a', 'b', 'c'];
 const MODEL = 'gpt-4o-mini';
 const RECOVERY_MS = 4000;
+const TRIPPING_REQUESTS = 20;
+// Enough samples that the p99 is not the second-slowest answer: one scheduling stall of a shared
+// 2-core machine (another test suite runs beside this one) must not decide it.
+const OPEN_REQUESTS = 200;
 
 describe('S12 all providers down (A, B, C: 100% 500)', () => {
   let stage: ChaosStage;
@@ -36,7 +40,7 @@ describe('S12 all providers down (A, B, C: 100% 500)', () => {
     const breakers = PROVIDERS.map((provider) => state.breakers.get(provider, MODEL));
 
     // Phase 1: the breakers trip (5 consecutive failures each).
-    const tripping = await runLoad(() => callChat(openai), { total: 20, concurrency: 4 });
+    const tripping = await runLoad(() => callChat(openai), { total: TRIPPING_REQUESTS, concurrency: 4 });
     expect(breakers.map((breaker) => breaker.state)).toEqual(['open', 'open', 'open']);
     for (const result of tripping) {
       expect(result.ok).toBe(false);
@@ -54,12 +58,12 @@ describe('S12 all providers down (A, B, C: 100% 500)', () => {
     expect(tripping.filter((result) => result.status === 502).length).toBeGreaterThanOrEqual(1);
 
     // Phase 2: every breaker open (recovery 4 s): every request is a 503 with Retry-After, fast, and
-    // not one reaches a provider. Two clients at a time: the clients, the gateway and the simulator
-    // share one process, so the client-seen time includes the other clients' CPU time as well.
+    // not one reaches a provider. One client at a time: the client, the gateway and the simulator
+    // share one process, so with more clients each one's time would include the others' CPU time.
     const nextProbeAt = Math.min(...breakers.map((breaker) => breaker.stats().nextProbeAt!));
     const upstreamBefore = simulator.requests().length;
     const failedBefore = stage.eventsOf(CortexEvent.RequestFailed).length;
-    const open = await runLoad(() => callChat(openai), { total: 100, concurrency: 2 });
+    const open = await runLoad(() => callChat(openai), { total: OPEN_REQUESTS, concurrency: 1 });
     expect(Date.now()).toBeLessThan(nextProbeAt);
     expect(simulator.requests().length).toBe(upstreamBefore);
     for (const result of open) {
@@ -79,15 +83,16 @@ describe('S12 all providers down (A, B, C: 100% 500)', () => {
       .eventsOf(CortexEvent.RequestFailed)
       .slice(failedBefore)
       .map((event) => event.durationMs);
-    expect(serverMs).toHaveLength(100);
+    expect(serverMs).toHaveLength(OPEN_REQUESTS);
     expect(percentile(serverMs, 0.99)).toBeLessThan(20);
 
     // 100% of client requests failed per the contract, and each failure was announced exactly once.
     const all = [...tripping, ...open];
-    expect(all.filter((result) => result.status === 502 || result.status === 503)).toHaveLength(120);
+    const total = TRIPPING_REQUESTS + OPEN_REQUESTS;
+    expect(all.filter((result) => result.status === 502 || result.status === 503)).toHaveLength(total);
     const failed = stage.eventsOf(CortexEvent.RequestFailed);
-    expect(failed).toHaveLength(120);
-    expect(new Set(failed.map((event) => event.requestId)).size).toBe(120);
+    expect(failed).toHaveLength(total);
+    expect(new Set(failed.map((event) => event.requestId)).size).toBe(total);
     expect(failed.filter((event) => event.status === 503)).toHaveLength(
       all.filter((r) => r.status === 503).length,
     );
