@@ -5,7 +5,8 @@
 // starts a new histogram: each signal closes one measured phase. When $BENCH_ELD_FILE.cmd says `gc`
 // and the process runs with --expose-gc, a full garbage collection runs first, so the memory figures
 // are the live heap (the collection pauses the process: only done once the measured phases are over).
-const { monitorEventLoopDelay } = require('node:perf_hooks');
+// Garbage-collection pauses of each phase come from a perf_hooks observer, by kind (minor = scavenge).
+const { monitorEventLoopDelay, constants } = require('node:perf_hooks');
 const { writeFileSync, renameSync, readFileSync, existsSync, rmSync } = require('node:fs');
 
 const file = process.env.BENCH_ELD_FILE;
@@ -15,6 +16,22 @@ if (file) {
   const histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   histogram.enable();
   let seq = 0;
+  const GC_KINDS = {
+    [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+    [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+    [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+    [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+  };
+  let gc = {};
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = GC_KINDS[entry.detail?.kind] ?? 'other';
+      const pauses = (gc[kind] ??= { count: 0, totalMs: 0, maxMs: 0 });
+      pauses.count++;
+      pauses.totalMs += entry.duration;
+      pauses.maxMs = Math.max(pauses.maxMs, entry.duration);
+    }
+  }).observe({ entryTypes: ['gc'] });
   // The histogram holds the intervals between the sampling timer's runs, so it includes the timer's
   // own period: the delay is what exceeds it.
   const lateMs = (ns) => Math.max(0, ns / 1e6 - RESOLUTION_MS);
@@ -40,10 +57,12 @@ if (file) {
         mean: lateMs(histogram.mean),
       },
       memory,
+      gc,
     };
     writeFileSync(`${file}.tmp`, JSON.stringify(snapshot));
     renameSync(`${file}.tmp`, file);
     histogram.reset();
+    gc = {};
   };
   process.on('SIGUSR2', () => dump('signal'));
   process.on('exit', () => dump('exit'));
