@@ -17,4 +17,5 @@ COPY config ./config
 RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 8080
-CMD ["node", "dist/main.js"]
+# The same Node flags as `npm start` (docs/decisions/0004-young-generation-size.md).
+CMD ["node", "--max-semi-space-size=128", "dist/main.js"]

@@ -33,6 +33,7 @@ const {
   UPSTREAM_MODEL,
   startSimulator,
   startCortex,
+  CORTEX_NODE_FLAGS,
   simulatorControl,
 } = require('./lib/services');
 const { median } = require('./lib/numbers');
@@ -57,6 +58,8 @@ function settings() {
     cortexDir: process.env.BENCH_CORTEX_DIR ?? ROOT,
     heapSnapshot: process.env.BENCH_HEAP_SNAPSHOT === '1',
     cpuProfile: process.env.BENCH_CPU_PROF === '1',
+    traceGc: process.env.BENCH_TRACE_GC === '1',
+    extraNodeArgs: process.env.BENCH_CORTEX_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [],
   };
 }
 
@@ -175,6 +178,10 @@ async function runStreams() {
         join(__dirname, 'lib/event-loop-probe.js'),
         // Only for the live-heap reading after the hold: nothing calls gc() before.
         '--expose-gc',
+        // Diagnostics (BENCH_TRACE_GC=1): V8's line per collection, into cortex.log in the kept data dir.
+        ...(s.traceGc ? ['--trace-gc'] : []),
+        // Experiments (BENCH_CORTEX_NODE_ARGS): Node flags added to those of `npm start`.
+        ...s.extraNodeArgs,
         // Diagnostics (BENCH_HEAP_SNAPSHOT=1): a heap snapshot of Cortex at the end of the hold.
         ...(s.heapSnapshot ? ['--heapsnapshot-signal=SIGHUP', `--diagnostic-dir=${dataDir}`] : []),
         // Diagnostics (BENCH_CPU_PROF=1): a V8 CPU profile of Cortex over the whole run.
@@ -330,6 +337,7 @@ async function runStreams() {
       settings: s,
       pinned: HAS_TASKSET,
       node: process.version,
+      cortexNodeFlags: [...CORTEX_NODE_FLAGS, ...s.extraNodeArgs],
       fdLimits,
       baseline,
       rampSeconds: (rampEnd.at - rampStart.at) / 1000,
@@ -348,6 +356,7 @@ async function runStreams() {
         arrayBuffers: holdEventLoop.memory.arrayBuffers,
         openFiles: median(holdFiles),
         eventLoop: holdEventLoop.delayMs,
+        gc: holdEventLoop.gc,
         eventLoopSamples: holdEventLoop.samples,
         cortexCpuShare: (holdEnd.cpu - holdStart.cpu) / holdSeconds,
         cortexRunQueueWaitShare: (holdEnd.runQueueWait - holdStart.runQueueWait) / holdSeconds,
@@ -379,7 +388,7 @@ async function runStreams() {
     await stop(gateway);
     await stop(simulator);
     // Heap snapshots and CPU profiles stay for reading; otherwise nothing is left behind.
-    if (!s.heapSnapshot && !s.cpuProfile) rmSync(dataDir, { recursive: true, force: true });
+    if (!s.heapSnapshot && !s.cpuProfile && !s.traceGc) rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -388,6 +397,12 @@ const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
 const ms = (value) => (Number.isFinite(value) ? `${value.toFixed(value < 10 ? 2 : 1)} ms` : 'n/a');
 const pct = (share) => `${(share * 100).toFixed(0)} %`;
 const n = (value) => Math.round(value).toLocaleString('en-US');
+
+/** `22, 1,460 ms, 112 ms` for one kind of GC pause of a phase. */
+function gcPauses(pauses) {
+  if (!pauses) return '0';
+  return `${n(pauses.count)}, ${n(Math.round(pauses.totalMs))} ms, ${ms(pauses.maxMs)}`;
+}
 
 function streamsMarkdown(r) {
   const s = r.settings;
@@ -407,7 +422,7 @@ function streamsMarkdown(r) {
       (r.pinned
         ? 'Cortex pinned to core 0, simulator and load generator to core 1.'
         : 'taskset was not available: processes were not pinned.') +
-      ` File-descriptor limit of every process: ${r.fdLimits.cortex?.soft ?? '?'} (hard ${r.fdLimits.cortex?.hard ?? '?'}). Node ${r.node}.`,
+      ` File-descriptor limit of every process: ${r.fdLimits.cortex?.soft ?? '?'} (hard ${r.fdLimits.cortex?.hard ?? '?'}). Node ${r.node}; Cortex runs with ${r.cortexNodeFlags.map((flag) => `\`${flag}\``).join(' ') || 'no Node flags'} (\`npm start\`'s${s.extraNodeArgs.length > 0 ? ' plus BENCH_CORTEX_NODE_ARGS' : ''}; docs/decisions/0004-young-generation-size.md).`,
     '',
     '| measure | result | target |',
     '|---|---:|---:|',
@@ -419,6 +434,7 @@ function streamsMarkdown(r) {
     `| Cortex open file descriptors before → during the hold | ${n(r.baseline.openFiles)} → ${n(r.hold.openFiles)} | < ${n(r.fdLimits.cortex?.hard ?? 20000)} |`,
     `| upstream: streams over HTTP/2 / connections they used (simulator's records) | ${n(r.upstream.http2)} / ${n(r.upstream.connections)} | |`,
     `| **Cortex event-loop delay during the hold, p50 / p99 / max** | ${ms(el.p50)} / **${ms(el.p99)}** / ${ms(el.max)} | |`,
+    `| Cortex garbage-collection pauses during the hold: scavenges / mark-compacts (count, total, longest) | ${gcPauses(r.hold.gc?.minor)} / ${gcPauses(r.hold.gc?.major)} | |`,
     `| Cortex event-loop delay during the ramp, p99 / max | ${ms(r.rampEventLoop.p99)} / ${ms(r.rampEventLoop.max)} | |`,
     `| chunk latency, simulator → client through Cortex, p50 / p99 / max | ${ms(via.p50)} / ${ms(via.p99)} / ${ms(via.max)} | |`,
     `| chunk latency, simulator → client direct (control), p50 / p99 / max | ${ms(direct.p50)} / ${ms(direct.p99)} / ${ms(direct.max)} | |`,

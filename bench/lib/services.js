@@ -67,6 +67,14 @@ async function startSimulator({ port, root = ROOT, faults, dir, args = [], core 
 }
 
 /**
+ * The Node flags Cortex runs with, read from `npm start` so the benchmarks measure Cortex as it ships
+ * (the Dockerfile's CMD carries the same ones; test/e2e/runtime-flags.e2e-spec.ts keeps them equal).
+ */
+const CORTEX_NODE_FLAGS = require('../../package.json')
+  .scripts.start.split(/\s+/)
+  .filter((word) => word.startsWith('--'));
+
+/**
  * Starts `root`'s dist/main.js on 127.0.0.1:`port` with the config file and data directory given;
  * `env` adds variables (undefined removes an inherited one), the other options go to startNode.
  * Does not wait: each benchmark waits for what it needs (models, readiness).
@@ -79,10 +87,12 @@ function startCortex({
   env = {},
   core = 0,
   name = 'cortex',
+  nodeArgs = [],
   ...options
 }) {
   return startNode(join(root, 'dist/main.js'), [], {
     ...options,
+    nodeArgs: [...CORTEX_NODE_FLAGS, ...nodeArgs],
     core,
     name,
     env: {
@@ -136,5 +146,6 @@ module.exports = {
   chatBody,
   startSimulator,
   startCortex,
+  CORTEX_NODE_FLAGS,
   simulatorControl,
 };

@@ -1,6 +1,15 @@
 import { SeededRandom } from '../../src/common/random';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,6 +29,16 @@ import { DatabaseSync } from 'node:sqlite';
 export const GATEWAY_ENTRY = resolve(
   process.env.CORTEX_TEST_GATEWAY_ENTRY ?? join(__dirname, '../../dist/main.js'),
 );
+
+/**
+ * The Node flags of `npm start` (the Dockerfile's CMD has the same, see start-command.e2e-spec.ts):
+ * the gateway runs here as it does in production.
+ */
+export const START_FLAGS: readonly string[] = (
+  JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as { scripts: { start: string } }
+).scripts.start
+  .split(/\s+/)
+  .filter((word) => word.startsWith('--'));
 
 /** Throws a clear message when the build is missing (npm test builds before jest; a bare jest may not). */
 export function assertGatewayBuilt(): void {
@@ -172,7 +191,7 @@ export class GatewayProcess {
     this.agent = new Agent({ keepAlive: true, maxSockets: 64 });
     this.output = '';
     const startedAt = performance.now();
-    const child = spawn(process.execPath, [GATEWAY_ENTRY], {
+    const child = spawn(process.execPath, [...START_FLAGS, GATEWAY_ENTRY], {
       env: {
         ...process.env,
         CORTEX_CONFIG: this.configPath,
