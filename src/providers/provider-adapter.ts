@@ -6,6 +6,7 @@ import { FailureClass } from '../common/failure-class';
 import { UpstreamError } from '../common/upstream-error';
 import type { ProviderConfig } from '../config/config.schema';
 import { AttemptScope } from './attempt-scope';
+import { BodyReads } from './body-reads';
 import {
   chunkHasContent,
   type ChatCompletion,
@@ -144,7 +145,8 @@ export class ProviderAdapter {
       // Framing runs inline in this loop (not as a generator of its own): one async step less per chunk.
       const framer = this.codec.streamFraming === 'sse' ? new SseFramer() : new NdjsonFramer();
       let sawContent = false;
-      for await (const part of body as AsyncIterable<Buffer>) {
+      const reads = new BodyReads(body);
+      for (let part = await reads.next(); part !== null; part = await reads.next()) {
         const events = framer.feed(part);
         if (events.length === 0) continue;
         if (sawContent) scope.refresh();
@@ -272,16 +274,19 @@ async function readText(
 ): Promise<string> {
   const parts: Buffer[] = [];
   let size = 0;
-  for await (const part of body as AsyncIterable<Buffer>) {
-    size += part.length;
-    if (size > limit) {
-      if (truncate) {
-        body.destroy();
-        break;
+  const reads = new BodyReads(body);
+  try {
+    for (let part = await reads.next(); part !== null; part = await reads.next()) {
+      size += part.length;
+      if (size > limit) {
+        if (truncate) break;
+        throw new UpstreamError(FailureClass.ParseError, `upstream body is larger than ${limit} bytes`);
       }
-      throw new UpstreamError(FailureClass.ParseError, `upstream body is larger than ${limit} bytes`);
+      parts.push(part);
     }
-    parts.push(part);
+  } finally {
+    // Releases the connection of a body left before its end (over the limit); a no-op after it.
+    body.destroy();
   }
   return Buffer.concat(parts).toString('utf8');
 }
