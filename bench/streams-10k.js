@@ -6,6 +6,8 @@
 // limit raised to the hard limit. Measures Cortex RSS per open stream, Cortex event-loop delay, the
 // chunk latency Cortex adds (against control streams sent straight to the simulator at the same
 // time), errors, and Cortex CPU. BENCH_CORTEX_DIR runs another checkout's dist/main.js.
+// Diagnostics: BENCH_HEAP_SNAPSHOT=1, BENCH_CPU_PROF=1, BENCH_TRACE_GC=1 and BENCH_ALLOC_PROF=1 (bytes
+// allocated per chunk relayed during the hold, by function), each kept in the run's data directory.
 const {
   mkdtempSync,
   writeFileSync,
@@ -37,6 +39,7 @@ const {
   simulatorControl,
 } = require('./lib/services');
 const { median } = require('./lib/numbers');
+const { summariseAllocations } = require('./lib/allocation-summary');
 
 const SETTLE_MS = 2000;
 
@@ -59,6 +62,7 @@ function settings() {
     heapSnapshot: process.env.BENCH_HEAP_SNAPSHOT === '1',
     cpuProfile: process.env.BENCH_CPU_PROF === '1',
     traceGc: process.env.BENCH_TRACE_GC === '1',
+    allocProfile: process.env.BENCH_ALLOC_PROF === '1',
     extraNodeArgs: process.env.BENCH_CORTEX_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [],
   };
 }
@@ -188,7 +192,11 @@ async function runStreams() {
         ...(s.cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${dataDir}`] : []),
       ],
       stdoutFile: join(dataDir, 'cortex.log'),
-      env: { LOG_LEVEL: 'warn', BENCH_ELD_FILE: eldFile },
+      env: {
+        LOG_LEVEL: 'warn',
+        BENCH_ELD_FILE: eldFile,
+        ...(s.allocProfile ? { BENCH_ALLOC_FILE: join(dataDir, 'allocations') } : {}),
+      },
     });
     const sim = simulatorControl(simulatorUrl);
     // Ready = the first health check ran; before it, the degradation level sheds traffic.
@@ -333,6 +341,13 @@ async function runStreams() {
     const holdChunks = final.latency.cortex.hold.count;
     const fullRss = median(holdRss);
     const errorCount = Object.values(final.errors).reduce((a, b) => a + b, 0);
+    if (s.allocProfile) {
+      // The hold's allocations: the profile the probe wrote when the hold's phase closed.
+      const file = join(dataDir, `allocations.${holdEventLoop.seq}.json`);
+      const profile = JSON.parse(readFileSync(file, 'utf8'));
+      log(`allocations during the hold, per chunk relayed (${file}):`);
+      process.stderr.write(`${summariseAllocations(profile, { perUnit: holdChunks, root: s.cortexDir })}\n`);
+    }
     return {
       settings: s,
       pinned: HAS_TASKSET,
@@ -379,7 +394,7 @@ async function runStreams() {
       errorCount,
       upstream,
       cortexLogBytes: statSync(join(dataDir, 'cortex.log')).size,
-      dataDir: s.heapSnapshot || s.cpuProfile ? dataDir : undefined,
+      dataDir: s.heapSnapshot || s.cpuProfile || s.traceGc || s.allocProfile ? dataDir : undefined,
       timeline,
     };
   } finally {
@@ -388,7 +403,8 @@ async function runStreams() {
     await stop(gateway);
     await stop(simulator);
     // Heap snapshots and CPU profiles stay for reading; otherwise nothing is left behind.
-    if (!s.heapSnapshot && !s.cpuProfile && !s.traceGc) rmSync(dataDir, { recursive: true, force: true });
+    if (!s.heapSnapshot && !s.cpuProfile && !s.traceGc && !s.allocProfile)
+      rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

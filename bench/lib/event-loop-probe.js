@@ -6,8 +6,11 @@
 // and the process runs with --expose-gc, a full garbage collection runs first, so the memory figures
 // are the live heap (the collection pauses the process: only done once the measured phases are over).
 // Garbage-collection pauses of each phase come from a perf_hooks observer, by kind (minor = scavenge).
+// With $BENCH_ALLOC_FILE, V8's sampling heap profiler records each phase's allocations, collected
+// objects included, into $BENCH_ALLOC_FILE.<seq>.json (the profiler adds CPU: diagnostics only).
 const { monitorEventLoopDelay, constants } = require('node:perf_hooks');
 const { writeFileSync, renameSync, readFileSync, existsSync, rmSync } = require('node:fs');
+const inspector = require('node:inspector');
 
 const file = process.env.BENCH_ELD_FILE;
 const RESOLUTION_MS = 10;
@@ -64,6 +67,27 @@ if (file) {
     histogram.reset();
     gc = {};
   };
-  process.on('SIGUSR2', () => dump('signal'));
+  const allocFile = process.env.BENCH_ALLOC_FILE;
+  const session = allocFile ? new inspector.Session() : undefined;
+  const startSampling = () =>
+    session.post('HeapProfiler.startSampling', {
+      samplingInterval: 4096,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+  if (session) {
+    session.connect();
+    startSampling();
+  }
+  // Ends the phase's sampling (its profile named after the phase's seq) and starts the next one's.
+  const rotateSampling = (phase) =>
+    session?.post('HeapProfiler.stopSampling', (error, result) => {
+      if (!error) writeFileSync(`${allocFile}.${phase}.json`, JSON.stringify(result.profile));
+      startSampling();
+    });
+  process.on('SIGUSR2', () => {
+    dump('signal');
+    rotateSampling(seq);
+  });
   process.on('exit', () => dump('exit'));
 }
