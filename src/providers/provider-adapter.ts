@@ -7,17 +7,12 @@ import { UpstreamError } from '../common/upstream-error';
 import type { ProviderConfig } from '../config/config.schema';
 import { AttemptScope } from './attempt-scope';
 import { BodyReads } from './body-reads';
-import {
-  chunkHasContent,
-  type ChatCompletion,
-  type ChatCompletionChunk,
-  type ChatRequest,
-} from './chat.types';
+import { type OpenedStream, type StreamAttempt, type StreamFramer, UpstreamStream } from './upstream-stream';
+import { type ChatCompletion, type ChatCompletionChunk, type ChatRequest } from './chat.types';
 import type {
   ProtocolCodec,
   ProviderType,
   ResponseContext,
-  StreamDecoder,
   StreamEvent,
   UpstreamRequestSpec,
 } from './protocol-codec';
@@ -119,61 +114,52 @@ export class ProviderAdapter {
   }
 
   /**
-   * A stream of OpenAI chunks, pulled from the upstream one event at a time, so a slow consumer
-   * slows the upstream read instead of filling memory. Stopping the iteration aborts the upstream.
+   * A stream of OpenAI chunks (UpstreamStream): the request goes out at the first pull, and a slow
+   * consumer slows the upstream read instead of filling memory. Stopping the iteration aborts the
+   * upstream.
    */
-  async *stream(request: ChatRequest, options: AttemptOptions): AsyncGenerator<ChatCompletionChunk> {
+  stream(request: ChatRequest, options: AttemptOptions): AsyncIterable<ChatCompletionChunk> {
+    const attempt: StreamAttempt = {
+      idleMs: scaled(options.timeouts?.idleMs ?? this.config.idle_timeout_ms, options.timeoutFactor),
+      begin: () => {
+        const scope = this.enter(options.signal);
+        scope.arm(
+          'first_token',
+          scaled(options.timeouts?.firstTokenMs ?? this.config.first_token_timeout_ms, options.timeoutFactor),
+        );
+        return scope;
+      },
+      open: (scope) => this.openStream(request, options, scope),
+      failure: (scope, error) => this.attemptError(scope, error),
+      end: (scope) => this.leave(scope),
+    };
+    return { [Symbol.asyncIterator]: () => new UpstreamStream(attempt) };
+  }
+
+  /** Sends a stream request and checks the answer: 2xx and the protocol's content type. */
+  private async openStream(
+    request: ChatRequest,
+    options: AttemptOptions,
+    scope: AttemptScope,
+  ): Promise<OpenedStream> {
     const spec = this.codec.buildChatRequest(request, {
       model: options.model,
       apiKey: options.apiKey,
       stream: true,
     });
-    const scope = this.enter(options.signal);
-    const idleMs = scaled(options.timeouts?.idleMs ?? this.config.idle_timeout_ms, options.timeoutFactor);
-    scope.arm(
-      'first_token',
-      scaled(options.timeouts?.firstTokenMs ?? this.config.first_token_timeout_ms, options.timeoutFactor),
-    );
-    let body: Dispatcher.ResponseData['body'] | undefined;
-    let decoder: StreamDecoder | undefined;
+    const response = await this.send(spec, scope.signal);
     try {
-      const response = await this.send(spec, scope.signal);
-      body = response.body;
       if (response.statusCode < 200 || response.statusCode >= 300) throw await this.failure(response);
       this.checkStreamContentType(response.headers);
-      decoder = this.codec.createStreamDecoder(this.responseContext(options));
-      // Framing runs inline in this loop (not as a generator of its own): one async step less per chunk.
-      const framer = this.codec.streamFraming === 'sse' ? new SseFramer() : new NdjsonFramer();
-      let sawContent = false;
-      const reads = new BodyReads(body);
-      for (let part = await reads.next(); part !== null; part = await reads.next()) {
-        const events = framer.feed(part);
-        if (events.length === 0) continue;
-        if (sawContent) scope.refresh();
-        for (const event of events) {
-          for (const chunk of decoder.push(event)) {
-            if (!sawContent && chunkHasContent(chunk)) {
-              sawContent = true;
-              scope.arm('idle', idleMs);
-            }
-            yield chunk;
-          }
-        }
-      }
-      for (const event of framer.end()) yield* decoder.push(event);
-      yield* decoder.end();
     } catch (error) {
-      // An upstream that keeps the connection open after its end marker is not a failure.
-      if (decoder?.done && !scope.outerAborted) {
-        yield* decoder.end();
-        return;
-      }
-      throw this.attemptError(scope, error);
-    } finally {
-      // Ends the upstream request when the consumer stopped early (client gone, deadline, error).
-      if (body && !body.destroyed) body.destroy();
-      this.leave(scope);
+      if (!response.body.destroyed) response.body.destroy();
+      throw error;
     }
+    return {
+      body: response.body,
+      decoder: this.codec.createStreamDecoder(this.responseContext(options)),
+      framer: this.codec.streamFraming === 'sse' ? new SseFramer() : new NdjsonFramer(),
+    };
   }
 
   /** The codec's cheap probe (model list, tags): reachability and key validity, no tokens spent. */
@@ -292,7 +278,7 @@ async function readText(
 }
 
 /** SSE framing (LF or CRLF): the events each network read completes. */
-class SseFramer {
+class SseFramer implements StreamFramer {
   private pending: StreamEvent[] = [];
   private readonly decoder = new TextDecoder();
   private readonly parser = createParser({
@@ -314,7 +300,7 @@ class SseFramer {
 }
 
 /** NDJSON framing: one JSON document per line. */
-class NdjsonFramer {
+class NdjsonFramer implements StreamFramer {
   private readonly decoder = new TextDecoder();
   private buffered = '';
 
