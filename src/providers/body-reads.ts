@@ -4,9 +4,9 @@ import type { Readable } from 'node:stream';
  * A response body's network reads, pulled one at a time: `next()` resolves with the next read, or
  * null once the body ended. Reads arrive in flowing mode (`'data'` hands each one over in the same
  * tick), where Readable's async iterator pays per read for an async-generator step, a promise and
- * an `emitReadable` tick: at 10,000 open streams that was a tenth of what Cortex allocated per chunk
- * (bench/hot-path.md). A read the consumer is not waiting for pauses the body, so a slow consumer
- * still slows the upstream.
+ * an `emitReadable` tick (bench/hot-path.md). A read the consumer is not waiting for pauses the body,
+ * so a slow consumer still slows the upstream. Whole bodies are read with it (readText); streams
+ * read the same way inside UpstreamStream.
  *
  * Ends like the async iterator: an error rejects the pending and every later `next()`, and a body
  * closed before its end rejects with ERR_STREAM_PREMATURE_CLOSE. Stopping early is the caller's
