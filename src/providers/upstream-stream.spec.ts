@@ -84,7 +84,25 @@ function setup(options: { openFails?: Error } = {}) {
   const stream = new UpstreamStream(attempt);
   const answerWithBody = (): void =>
     answer({ body, decoder: new TextDecoderStub(), framer: new LineFramer() });
-  return { stream, body, calls, answerWithBody, refuse: (error: Error) => refuse(error), scope: () => scope };
+  /** The first pull, the answer, then `lines` from the upstream; `first` is that first pull. */
+  const pullThenSend = async (
+    lines: string,
+  ): Promise<{ first: Promise<IteratorResult<ChatCompletionChunk>> }> => {
+    const first = stream.next();
+    answerWithBody();
+    await Promise.resolve();
+    body.write(lines);
+    return { first };
+  };
+  return {
+    stream,
+    body,
+    calls,
+    answerWithBody,
+    pullThenSend,
+    refuse: (error: Error) => refuse(error),
+    scope: () => scope,
+  };
 }
 
 describe('UpstreamStream', () => {
@@ -105,11 +123,8 @@ describe('UpstreamStream', () => {
   });
 
   it('pauses the body while decoded chunks wait for a pull, and resumes it once they are taken', async () => {
-    const { stream, body, answerWithBody } = setup();
-    const first = stream.next();
-    answerWithBody();
-    await Promise.resolve();
-    body.write('a\nb\nc\n');
+    const { stream, body, pullThenSend } = setup();
+    const { first } = await pullThenSend('a\nb\nc\n');
     await new Promise((resolve) => setImmediate(resolve));
     // `a` went to the waiting pull; `b` and `c` wait here, so the body stopped flowing.
     expect(body.isPaused()).toBe(true);
@@ -120,11 +135,8 @@ describe('UpstreamStream', () => {
   });
 
   it('delivers what was decoded before a body error, then the classified error, and releases once', async () => {
-    const { stream, body, calls, answerWithBody } = setup();
-    const first = stream.next();
-    answerWithBody();
-    await Promise.resolve();
-    body.write('a\nb\n');
+    const { stream, body, calls, pullThenSend } = setup();
+    const { first } = await pullThenSend('a\nb\n');
     await first;
     body.destroy(Object.assign(new Error('reset'), { code: 'ECONNRESET' }));
     await new Promise((resolve) => setImmediate(resolve));
@@ -135,22 +147,16 @@ describe('UpstreamStream', () => {
   });
 
   it('fails on an event the decoder refuses, and destroys the body', async () => {
-    const { stream, body, calls, answerWithBody } = setup();
-    const first = stream.next();
-    answerWithBody();
-    await Promise.resolve();
-    body.write('BAD\n');
+    const { body, calls, pullThenSend } = setup();
+    const { first } = await pullThenSend('BAD\n');
     await expect(first).rejects.toThrow('classified: not a chunk');
     expect(body.destroyed).toBe(true);
     expect(calls.end).toBe(1);
   });
 
   it('ends cleanly when the upstream closes the connection after its end marker', async () => {
-    const { stream, body, calls, answerWithBody } = setup();
-    const first = stream.next();
-    answerWithBody();
-    await Promise.resolve();
-    body.write('a\nEND\n');
+    const { stream, body, calls, pullThenSend } = setup();
+    const { first } = await pullThenSend('a\nEND\n');
     expect(contents([await first])).toEqual(['a']);
     body.destroy();
     expect(await stream.next()).toEqual({ done: true, value: undefined });
@@ -159,11 +165,8 @@ describe('UpstreamStream', () => {
   });
 
   it('reports a body closed before its end marker as a premature close', async () => {
-    const { stream, body, calls, answerWithBody } = setup();
-    const first = stream.next();
-    answerWithBody();
-    await Promise.resolve();
-    body.write('a\n');
+    const { stream, body, calls, pullThenSend } = setup();
+    const { first } = await pullThenSend('a\n');
     await first;
     body.destroy();
     await expect(stream.next()).rejects.toThrow('classified: Premature close');
@@ -171,11 +174,8 @@ describe('UpstreamStream', () => {
   });
 
   it('return() destroys the body and releases the attempt once; later pulls are done', async () => {
-    const { stream, body, calls, answerWithBody } = setup();
-    const first = stream.next();
-    answerWithBody();
-    await Promise.resolve();
-    body.write('a\nb\n');
+    const { stream, body, calls, pullThenSend } = setup();
+    const { first } = await pullThenSend('a\nb\n');
     await first;
     expect(await stream.return()).toEqual({ done: true, value: undefined });
     expect(body.destroyed).toBe(true);
