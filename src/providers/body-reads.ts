@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { finished, type Readable } from 'node:stream';
 
 /**
  * A response body's network reads, pulled one at a time: `next()` resolves with the next read, or
@@ -20,11 +20,9 @@ export class BodyReads {
 
   constructor(private readonly body: Readable) {
     body.on('data', (part: Buffer) => this.onData(part));
-    body.once('end', () => this.onEnd());
-    body.once('error', (error: Error) => this.onFailure(error));
-    body.once('close', () => {
-      if (!this.ended) this.onFailure(prematureClose());
-    });
+    // Node's own end-of-stream detection, which reports a close before the end as
+    // ERR_STREAM_PREMATURE_CLOSE.
+    finished(body, (error) => (error ? this.onFailure(error) : this.onEnd()));
   }
 
   next(): Promise<Buffer | null> {
@@ -66,9 +64,4 @@ export class BodyReads {
     this.waiter = undefined;
     waiter?.reject(error);
   }
-}
-
-/** What Node's stream.finished reports for a stream closed before its end (same message and code). */
-function prematureClose(): Error {
-  return Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
 }

@@ -7,8 +7,7 @@ import { UpstreamError } from '../common/upstream-error';
 import type { ProviderConfig } from '../config/config.schema';
 import { AttemptScope } from './attempt-scope';
 import { BodyReads } from './body-reads';
-import { type OpenedStream, type StreamAttempt, type StreamFramer, UpstreamStream } from './upstream-stream';
-import { type ChatCompletion, type ChatCompletionChunk, type ChatRequest } from './chat.types';
+import type { ChatCompletion, ChatCompletionChunk, ChatRequest } from './chat.types';
 import type {
   ProtocolCodec,
   ProviderType,
@@ -18,6 +17,7 @@ import type {
 } from './protocol-codec';
 import { newCompletionId } from './completion-id';
 import { toUpstreamError } from './upstream-failure';
+import { type OpenedStream, type StreamAttempt, type StreamFramer, UpstreamStream } from './upstream-stream';
 
 /** Everything one upstream attempt needs besides the request itself. */
 export interface AttemptOptions {
@@ -133,7 +133,7 @@ export class ProviderAdapter {
       failure: (scope, error) => this.attemptError(scope, error),
       end: (scope) => this.leave(scope),
     };
-    return { [Symbol.asyncIterator]: () => new UpstreamStream(attempt) };
+    return new UpstreamStream(attempt);
   }
 
   /** Sends a stream request and checks the answer: 2xx and the protocol's content type. */

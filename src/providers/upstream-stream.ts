@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { finished, type Readable } from 'node:stream';
 import type { AttemptScope } from './attempt-scope';
 import { type ChatCompletionChunk, chunkHasContent } from './chat.types';
 import type { StreamDecoder, StreamEvent } from './protocol-codec';
@@ -90,8 +90,7 @@ export class UpstreamStream implements AsyncIterableIterator<ChatCompletionChunk
     try {
       this.scope = this.attempt.begin();
     } catch (error) {
-      // Nothing was taken: no slot to give back.
-      this.phase = 'over';
+      // Nothing was taken: no slot to give back, no request to abort.
       this.fail(error);
       return;
     }
@@ -111,11 +110,9 @@ export class UpstreamStream implements AsyncIterableIterator<ChatCompletionChunk
     this.phase = 'open';
     this.opened = opened;
     body.on('data', (part: Buffer) => this.onData(part));
-    body.once('end', () => this.onEnd());
-    body.once('error', (error: Error) => this.onFailure(error));
-    body.once('close', () => {
-      if (this.phase !== 'over') this.onFailure(prematureClose());
-    });
+    // Node's own end-of-stream detection: an error, a close before the end (ERR_STREAM_PREMATURE_CLOSE)
+    // or a body that had already ended or failed before this listener came.
+    finished(body, (error) => (error ? this.onFailure(error) : this.onEnd()));
   }
 
   private onData(part: Buffer): void {
@@ -206,9 +203,4 @@ export class UpstreamStream implements AsyncIterableIterator<ChatCompletionChunk
     if (this.failed) waiter.reject(this.failed.error);
     else waiter.resolve({ done: true, value: undefined });
   }
-}
-
-/** What Node's stream.finished reports for a stream closed before its end (same message and code). */
-function prematureClose(): Error {
-  return Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
 }
