@@ -10,12 +10,10 @@ const { parseArgs } = require('node:util');
 const autocannon = require('autocannon');
 const { waitForHttp, freePort, stop } = require('./lib/processes');
 const { ROOT, API_KEY, gatewayConfig, chatBody, startSimulator, startCortex } = require('./lib/services');
+const { callFrame } = require('./lib/call-frame');
 
 /** `name file:line` of a profile call frame, and its file relative to the checkout. */
-function frame(callFrame) {
-  const where = callFrame.url.replace(/^file:\/\//, '').replace(ROOT + '/', '');
-  return { where, fn: `${callFrame.functionName || '(anonymous)'} ${where}:${callFrame.lineNumber + 1}` };
-}
+const frame = (callFrameOfNode) => callFrame(callFrameOfNode, ROOT);
 
 /** Self time per call frame from a .cpuprofile (samples × their time deltas). */
 function summarise(profile, top) {

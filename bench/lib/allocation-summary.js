@@ -1,19 +1,14 @@
 'use strict';
 // Sums a V8 sampling heap profile (HeapProfiler.stopSampling, collected objects included) by
 // function: bytes allocated per unit (e.g. per chunk relayed), by self and by inclusive size.
-
-/** `name file:line` of a profile call frame, relative to the checkout when inside it. */
-function frameName(callFrame, root) {
-  const where = callFrame.url.replace(/^file:\/\//, '').replace(`${root}/`, '');
-  return `${callFrame.functionName || '(anonymous)'} ${where}:${callFrame.lineNumber + 1}`;
-}
+const { callFrame } = require('./call-frame');
 
 function summariseAllocations(profile, { perUnit = 1, top = 25, root = '' } = {}) {
   const self = new Map();
   const inclusive = new Map();
   let total = 0;
   const walk = (node, stack) => {
-    const name = frameName(node.callFrame, root);
+    const name = callFrame(node.callFrame, root).fn;
     total += node.selfSize;
     self.set(name, (self.get(name) ?? 0) + node.selfSize);
     const path = stack.includes(name) ? stack : [...stack, name];

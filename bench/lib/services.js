@@ -68,7 +68,7 @@ async function startSimulator({ port, root = ROOT, faults, dir, args = [], core 
 
 /**
  * The Node flags Cortex runs with, read from `npm start` so the benchmarks measure Cortex as it ships
- * (the Dockerfile's CMD carries the same ones; test/e2e/runtime-flags.e2e-spec.ts keeps them equal).
+ * (the Dockerfile's CMD carries the same ones; test/e2e/start-command.e2e-spec.ts keeps them equal).
  */
 const CORTEX_NODE_FLAGS = require('../../package.json')
   .scripts.start.split(/\s+/)

@@ -88,10 +88,8 @@ export class SseBody extends Readable {
     }
     const failure = streamFailure(error);
     // Awaited before the event is written, so the event can carry the DLQ id.
-    this.outcome.failed(failure).then(
-      () => this.endWithError(failure),
-      () => this.endWithError(failure),
-    );
+    const end = (): void => this.endWithError(failure);
+    this.outcome.failed(failure).then(end, end);
   };
 
   private endWithError(failure: GatewayError): void {
