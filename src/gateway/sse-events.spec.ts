@@ -2,18 +2,13 @@ import { FailureClass } from '../common/failure-class';
 import type { GatewayError } from '../common/gateway-error';
 import { UpstreamError } from '../common/upstream-error';
 import type { ChatCompletionChunk } from '../providers/chat.types';
+import { ChunkWriter } from '../providers/chunk-writer';
 import type { RoutedStream } from '../resilience/request-router.service';
 import { SseBody, type StreamOutcome } from './sse-events';
 
-function chunk(content: string): ChatCompletionChunk {
-  return {
-    id: 'chatcmpl-1',
-    object: 'chat.completion.chunk',
-    created: 1,
-    model: 'm',
-    choices: [{ index: 0, delta: { content }, finish_reason: null }],
-  };
-}
+/** Chunks as the gateway writes them. */
+const writer = new ChunkWriter({ id: 'chatcmpl-1', created: 1, model: 'm', includeUsage: false });
+const chunk = (content: string): ChatCompletionChunk => writer.chunk({ content });
 
 /** A routed stream whose tail yields `tail` and then ends, or throws `failure` instead of ending. */
 function routedStream(tail: ChatCompletionChunk[], failure?: Error): { routed: RoutedStream; log: string[] } {

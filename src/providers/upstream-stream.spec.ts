@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { AttemptScope } from './attempt-scope';
 import type { ChatCompletionChunk } from './chat.types';
+import { ChunkWriter } from './chunk-writer';
 import type { StreamDecoder, StreamEvent } from './protocol-codec';
 import { type OpenedStream, type StreamAttempt, UpstreamStream } from './upstream-stream';
 
@@ -35,15 +36,9 @@ class TextDecoderStub implements StreamDecoder {
   }
 }
 
-function chunk(content: string): ChatCompletionChunk {
-  return {
-    id: 'c',
-    object: 'chat.completion.chunk',
-    created: 0,
-    model: 'm',
-    choices: [{ index: 0, delta: { content }, finish_reason: null }],
-  };
-}
+/** Chunks as the gateway writes them. */
+const writer = new ChunkWriter({ id: 'c', created: 0, model: 'm', includeUsage: false });
+const chunk = (content: string): ChatCompletionChunk => writer.chunk({ content });
 
 const contents = (results: IteratorResult<ChatCompletionChunk>[]): Array<string | undefined> =>
   results.map((result) => (result.done ? undefined : (result.value.choices[0].delta.content ?? '')));

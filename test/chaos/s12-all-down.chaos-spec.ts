@@ -15,7 +15,7 @@ const MODEL = 'gpt-4o-mini';
 const RECOVERY_MS = 4000;
 const TRIPPING_REQUESTS = 20;
 // Enough samples that the p99 is not the second-slowest answer: one scheduling stall of a shared
-// 2-core machine (another test suite runs beside this one) must not decide it.
+// 2-core machine must not decide it.
 const OPEN_REQUESTS = 200;
 
 describe('S12 all providers down (A, B, C: 100% 500)', () => {
